@@ -1,0 +1,26 @@
+package io.breakwater.core.breaker;
+
+import java.time.Duration;
+
+/** A call was not made because its dependency's breaker is open. */
+public final class BreakerOpenException extends RuntimeException {
+
+    private final String breaker;
+    private final transient Duration remainingOpen;
+
+    public BreakerOpenException(String breaker, Duration remainingOpen) {
+        super("breaker " + breaker + " is open after repeated failures; next trial call in "
+                + Math.max(0, remainingOpen.toMillis()) + " ms");
+        this.breaker = breaker;
+        this.remainingOpen = remainingOpen;
+    }
+
+    public String breaker() {
+        return breaker;
+    }
+
+    /** How long until the breaker lets a trial call through. */
+    public Duration remainingOpen() {
+        return remainingOpen;
+    }
+}

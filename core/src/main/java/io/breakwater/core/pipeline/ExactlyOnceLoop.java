@@ -1,0 +1,328 @@
+package io.breakwater.core.pipeline;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.kafka.KafkaClients;
+
+/**
+ * Consume → handle → produce, exactly once. Records are handled concurrently on worker threads; each finished
+ * prefix of a partition commits in one Kafka transaction with its outputs and its input offsets
+ * ({@code sendOffsetsToTransaction}), after {@link RecordHandler#beforeCommit}. Consumers downstream read
+ * {@code read_committed}, so they see each output once, or not at all if the transaction aborted.
+ *
+ * <p>If anything on the way to a commit fails, the transaction aborts, the consumer rewinds to the first record not
+ * committed, and those records are handled again after a backoff: nothing is lost, and nothing is committed twice.
+ * A record whose handler throws goes to the dead-letter topic with the exception in its headers, and the partition
+ * moves on. When the records in hand reach {@link LoopSettings#maxInFlight()}, fetching pauses.
+ *
+ * <p>Runs on a thread of its own from {@link #start} until {@link #close}. Thread-safe to close from any thread.
+ */
+public final class ExactlyOnceLoop<R> implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ExactlyOnceLoop.class);
+    private static final Duration IDLE_POLL = Duration.ofMillis(100);
+    private static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+    private final LoopSettings settings;
+    private final KafkaSettings kafka;
+    private final RecordHandler<R> handler;
+    private final Consumer<Throwable> onFailure;
+    private final ExecutorService workers;
+    private final Semaphore progress = new Semaphore(0);
+    private final InFlight<R> inFlight = new InFlight<>();
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+
+    private KafkaProducer<byte[], byte[]> producer;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private long lastCommitNanos = System.nanoTime();
+    private long resumeAtNanos;
+    private Duration backoff = MIN_BACKOFF;
+
+    private ExactlyOnceLoop(LoopSettings settings, KafkaSettings kafka, RecordHandler<R> handler,
+                            Consumer<Throwable> onFailure) {
+        this.settings = settings;
+        this.kafka = kafka;
+        this.handler = handler;
+        this.onFailure = onFailure;
+        this.workers = Executors.newFixedThreadPool(settings.concurrency(), threads("bw-" + settings.name() + "-worker"));
+        Map<String, Object> consumerProps = KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
+                settings.groupId());
+        consumerProps.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(500, settings.maxInFlight()));
+        this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.producer = newProducer();
+        this.thread = threads("bw-" + settings.name() + "-loop").newThread(this::run);
+    }
+
+    /**
+     * Connects, takes over this instance's transactional id (aborting whatever a predecessor left open) and starts
+     * consuming on a thread of its own.
+     *
+     * @param onFailure called once, on the loop's thread, if the loop stops on an error it cannot recover from
+     * @throws KafkaException if Kafka cannot be reached or refuses the transactional id
+     */
+    public static <R> ExactlyOnceLoop<R> start(LoopSettings settings, KafkaSettings kafka, RecordHandler<R> handler,
+                                               Consumer<Throwable> onFailure) {
+        ExactlyOnceLoop<R> loop = new ExactlyOnceLoop<>(settings, kafka, handler, onFailure);
+        loop.thread.start();
+        return loop;
+    }
+
+    public boolean isRunning() {
+        return thread.isAlive();
+    }
+
+    /** The error that stopped the loop, if one did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Stops consuming, waits a little for records in hand, commits what finished and leaves the group. What did not
+     * finish is handled again by the partitions' next owner.
+     */
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(SHUTDOWN_GRACE.plusSeconds(20).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(settings.inputTopics(), new Rebalance());
+            while (running) {
+                pollAndSubmit();
+                awaitProgress();
+                if (inFlight.allDone() || System.nanoTime() - lastCommitNanos >= settings.commitInterval().toNanos()) {
+                    commitDone();
+                }
+            }
+            drain();
+        } catch (WakeupException e) {
+            drain();
+        } catch (Throwable e) {
+            failure = e;
+            log.error("{} stopped: {}", settings.name(), e.toString(), e);
+            inFlight.abandonAll();
+            onFailure.accept(e);
+        } finally {
+            workers.shutdownNow();
+            closeQuietly(producer);
+            closeQuietly(consumer);
+        }
+    }
+
+    private void pollAndSubmit() {
+        boolean hold = System.nanoTime() < resumeAtNanos || inFlight.size() >= settings.maxInFlight();
+        if (hold) {
+            consumer.pause(consumer.assignment());
+        } else if (!consumer.paused().isEmpty()) {
+            consumer.resume(consumer.paused());
+        }
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+            records = consumer.poll(inFlight.isEmpty() ? IDLE_POLL : Duration.ZERO);
+        } catch (WakeupException e) {
+            if (running) {
+                throw e;
+            }
+            return;
+        }
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            inFlight.add(new TopicPartition(record.topic(), record.partition()), record.offset(),
+                    workers.submit(() -> handle(record)));
+        }
+    }
+
+    private InFlight.Done<R> handle(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            R result = handler.handle(record);
+            return new InFlight.Done<>(result, handler.outputs(result));
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            log.warn("{}: handling {}-{}@{} failed, dead-lettering it to {}: {}", settings.name(), record.topic(),
+                    record.partition(), record.offset(), settings.deadLetterTopic(), e.toString());
+            return new InFlight.Done<>(null, List.of(DeadLetters.of(record, settings.deadLetterTopic(),
+                    DeadLetters.REASON_HANDLER_ERROR, e)));
+        } finally {
+            progress.release();
+        }
+    }
+
+    /** Waits briefly for a record to finish, so a finished record does not wait for the next poll. */
+    private void awaitProgress() throws InterruptedException {
+        if (inFlight.isEmpty()) {
+            return;
+        }
+        long untilCommit = settings.commitInterval().toNanos() - (System.nanoTime() - lastCommitNanos);
+        progress.tryAcquire(Math.max(0, Math.min(MAX_WAIT_NANOS, untilCommit)), TimeUnit.NANOSECONDS);
+        progress.drainPermits();
+    }
+
+    private void commitDone() {
+        InFlight.Batch<R> batch = inFlight.takeDone();
+        if (!batch.isEmpty()) {
+            commit(batch);
+        }
+    }
+
+    private void commit(InFlight.Batch<R> batch) {
+        try {
+            handler.beforeCommit(batch.results());
+        } catch (Exception e) {
+            retryLater(batch, "cannot finish a batch before its commit: " + e);
+            return;
+        }
+        try {
+            producer.beginTransaction();
+            for (ProducerRecord<byte[], byte[]> output : batch.outputs()) {
+                producer.send(output);
+            }
+            producer.sendOffsetsToTransaction(batch.offsets(), consumer.groupMetadata());
+            producer.commitTransaction();
+            lastCommitNanos = System.nanoTime();
+            backoff = MIN_BACKOFF;
+        } catch (InvalidConfigurationException e) {
+            // Authorization, authentication, unsupported versions: retrying cannot help; an operator must act.
+            throw e;
+        } catch (ApplicationRecoverableException e) {
+            log.error("{}: producer {} was fenced: another instance uses the same transactional id; give each"
+                    + " instance its own BW_INSTANCE_ID", settings.name(), settings.transactionalId());
+            closeQuietly(producer);
+            producer = newProducer();
+            retryLater(batch, "fenced: " + e);
+        } catch (KafkaException e) {
+            abortQuietly();
+            retryLater(batch, "transaction failed: " + e);
+        }
+    }
+
+    /** Forgets the batch and everything in hand, rewinds to the first record not committed, and pauses a while. */
+    private void retryLater(InFlight.Batch<R> batch, String why) {
+        Map<TopicPartition, Long> rewind = new HashMap<>(inFlight.firstOffsets());
+        batch.firstOffsets().forEach((partition, offset) -> rewind.merge(partition, offset, Math::min));
+        inFlight.abandonAll();
+        for (Map.Entry<TopicPartition, Long> entry : rewind.entrySet()) {
+            if (consumer.assignment().contains(entry.getKey())) {
+                consumer.seek(entry.getKey(), entry.getValue());
+            }
+        }
+        log.warn("{}: {}; handling {} partition(s) again from their last commit in {} ms", settings.name(), why,
+                rewind.size(), backoff.toMillis());
+        resumeAtNanos = System.nanoTime() + backoff.toNanos();
+        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    }
+
+    private void drain() {
+        long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
+        try {
+            while (!inFlight.allDone() && System.nanoTime() < deadline) {
+                progress.tryAcquire(MAX_WAIT_NANOS, TimeUnit.NANOSECONDS);
+            }
+            commitDone();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (KafkaException e) {
+            log.warn("{}: could not commit finished work while stopping; it will be handled again: {}",
+                    settings.name(), e.toString());
+        }
+        inFlight.abandonAll();
+    }
+
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(
+                KafkaClients.transactionalProducer(kafka, settings.transactionalId(), settings.transactionalId()),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        created.initTransactions();
+        return created;
+    }
+
+    private void abortQuietly() {
+        try {
+            producer.abortTransaction();
+        } catch (KafkaException e) {
+            log.warn("{}: abort failed ({}); starting a new producer", settings.name(), e.toString());
+            closeQuietly(producer);
+            producer = newProducer();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            log.debug("close failed", e);
+        }
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** Commits what finished before partitions move to another instance, and forgets the rest. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) {
+                commitDone();
+                inFlight.abandon(partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            inFlight.abandon(partitions);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.breakwater.core.pipeline;
+
+import java.util.List;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * What an {@link ExactlyOnceLoop} does with each input record.
+ *
+ * @param <R> the result of handling one record
+ */
+public interface RecordHandler<R> {
+
+    /**
+     * Handles one record, on one of the loop's worker threads, concurrently with other records. Bad input should
+     * become a result (say, a dead-letter record among its outputs); anything thrown sends the record to the loop's
+     * dead-letter topic with the exception in headers.
+     */
+    R handle(ConsumerRecord<byte[], byte[]> record) throws Exception;
+
+    /** The records a result produces, committed in the same transaction as the input's offset. */
+    List<ProducerRecord<byte[], byte[]>> outputs(R result);
+
+    /**
+     * Runs on the loop's thread just before a batch of results commits: for side effects that must hold before the
+     * input counts as done (store the answers). It must be idempotent: if it throws, or the transaction then fails,
+     * the inputs are handled again and this runs again for their results.
+     */
+    default void beforeCommit(List<R> results) throws Exception {
+    }
+}

@@ -1,0 +1,23 @@
+package io.breakwater.core.store;
+
+import java.time.Instant;
+import java.util.List;
+
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.event.Source;
+
+/**
+ * What is known of one question: the body of {@code GET /api/v1/questions/{id}}.
+ *
+ * @param question the text, once known (a question published straight to Kafka is known once a worker reads it)
+ * @param reason why it failed, or why it is parked
+ */
+public record QuestionRecord(String id, QuestionStatus status, String question, String answer, List<Source> sources,
+                             AnsweredBy answeredBy, String reason, Instant submittedAt, Instant answeredAt,
+                             Instant updatedAt) {
+
+    public QuestionRecord {
+        sources = sources == null ? List.of() : List.copyOf(sources);
+    }
+}

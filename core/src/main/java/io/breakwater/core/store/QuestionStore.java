@@ -1,0 +1,139 @@
+package io.breakwater.core.store;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.bson.Document;
+import org.bson.conversions.Bson;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.UpdateOneModel;
+import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.model.Updates;
+
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.event.Source;
+
+/**
+ * Every question's status and answer in MongoDB's {@value #COLLECTION} collection, one document per id. Writes are
+ * upserts by id, so writing the same outcome twice leaves one document. Thread-safe.
+ */
+public final class QuestionStore {
+
+    public static final String COLLECTION = "questions";
+
+    private static final UpdateOptions UPSERT = new UpdateOptions().upsert(true);
+
+    private final MongoCollection<Document> questions;
+
+    public QuestionStore(MongoDatabase database) {
+        this.questions = database.getCollection(COLLECTION);
+    }
+
+    /**
+     * Records a question as queued, unless a worker already got further with it: the API writes this after Kafka
+     * acknowledged the event, and a fast worker may have answered in between.
+     */
+    public void recordQueued(QuestionEvent question, Instant at) {
+        questions.updateOne(Filters.eq("_id", question.id()), Updates.combine(
+                Updates.setOnInsert("status", QuestionStatus.QUEUED.wireName()),
+                Updates.setOnInsert("question", question.question()),
+                Updates.setOnInsert("submittedAt", date(question.submittedAt() == null ? at : question.submittedAt())),
+                Updates.setOnInsert("updatedAt", date(at))), UPSERT);
+    }
+
+    /** Records how questions ended, in one round trip. */
+    public void recordOutcomes(Collection<AnswerEvent> outcomes) {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        List<UpdateOneModel<Document>> writes = new ArrayList<>(outcomes.size());
+        for (AnswerEvent outcome : outcomes) {
+            writes.add(new UpdateOneModel<>(Filters.eq("_id", outcome.id()), outcomeUpdate(outcome), UPSERT));
+        }
+        questions.bulkWrite(writes);
+    }
+
+    public Optional<QuestionRecord> find(String id) {
+        return Optional.ofNullable(questions.find(Filters.eq("_id", id)).first()).map(QuestionStore::toRecord);
+    }
+
+    /**
+     * The answered outcomes among {@code ids}. A worker asks before answering, so that work replayed after a crash
+     * republishes the stored answer instead of asking the LLM again and storing a second, different one.
+     */
+    public Map<String, AnswerEvent> findAnswered(Collection<String> ids) {
+        Map<String, AnswerEvent> answered = new HashMap<>();
+        if (ids.isEmpty()) {
+            return answered;
+        }
+        Bson filter = Filters.and(Filters.in("_id", ids), Filters.eq("status", QuestionStatus.ANSWERED.wireName()));
+        for (Document document : questions.find(filter)) {
+            QuestionRecord record = toRecord(document);
+            answered.put(record.id(), AnswerEvent.answered(record.id(), record.question(), record.answer(),
+                    record.sources(), record.answeredBy(), record.answeredAt()));
+        }
+        return answered;
+    }
+
+    private static Bson outcomeUpdate(AnswerEvent outcome) {
+        Instant at = outcome.answeredAt() == null ? Instant.now() : outcome.answeredAt();
+        List<Bson> updates = new ArrayList<>();
+        updates.add(Updates.set("status", outcome.status().wireName()));
+        updates.add(Updates.set("answeredAt", date(at)));
+        updates.add(Updates.set("updatedAt", date(Instant.now())));
+        updates.add(Updates.setOnInsert("submittedAt", date(at)));
+        if (outcome.question() != null) {
+            updates.add(Updates.set("question", outcome.question()));
+        }
+        if (outcome.status() == QuestionStatus.ANSWERED) {
+            updates.add(Updates.set("answer", outcome.answer()));
+            updates.add(Updates.set("sources", outcome.sources().stream()
+                    .map(source -> new Document("url", source.url()).append("title", source.title())).toList()));
+            updates.add(Updates.set("answeredBy", new Document("kind", outcome.answeredBy().kind())
+                    .append("model", outcome.answeredBy().model())));
+            updates.add(Updates.unset("reason"));
+        } else {
+            updates.add(Updates.set("reason", outcome.reason()));
+        }
+        return Updates.combine(updates);
+    }
+
+    private static QuestionRecord toRecord(Document document) {
+        List<Source> sources = new ArrayList<>();
+        for (Document source : document.getList("sources", Document.class, List.of())) {
+            sources.add(new Source(source.getString("url"), source.getString("title")));
+        }
+        Document by = document.get("answeredBy", Document.class);
+        return new QuestionRecord(
+                document.getString("_id"),
+                QuestionStatus.fromWireName(document.getString("status")),
+                document.getString("question"),
+                document.getString("answer"),
+                sources,
+                by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model")),
+                document.getString("reason"),
+                instant(document.getDate("submittedAt")),
+                instant(document.getDate("answeredAt")),
+                instant(document.getDate("updatedAt")));
+    }
+
+    private static Date date(Instant instant) {
+        return Date.from(instant);
+    }
+
+    private static Instant instant(Date date) {
+        return date == null ? null : date.toInstant();
+    }
+}

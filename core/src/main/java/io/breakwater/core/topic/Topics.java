@@ -1,0 +1,60 @@
+package io.breakwater.core.topic;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.QuestionEvent;
+
+/**
+ * The catalogue of Breakwater's topics: each name with its serdes and creation settings. Names come from
+ * {@code topic.<role>} settings ({@code BW_TOPIC_QUESTIONS}, ...), each behind an optional {@code topic.prefix};
+ * partitions from {@code topic.partitions} (default {@value #DEFAULT_PARTITIONS}) and copies from
+ * {@code topic.replication.factor} (default {@value #DEFAULT_REPLICATION_FACTOR}). Immutable.
+ *
+ * @param questions {@code qa.questions}: questions to answer, keyed by id
+ * @param answers {@code qa.answers}: answered and failed questions, keyed by id
+ * @param questionsDeadLetter {@code qa.questions.dlq}: question records that cannot be processed, as they came,
+ *     with the reason in headers
+ */
+public record Topics(Topic<String, QuestionEvent> questions,
+                     Topic<String, AnswerEvent> answers,
+                     Topic<byte[], byte[]> questionsDeadLetter) {
+
+    public static final int DEFAULT_PARTITIONS = 3;
+    public static final int DEFAULT_REPLICATION_FACTOR = 1;
+
+    public static Topics from(Settings settings) {
+        String prefix = settings.string("topic.prefix", "");
+        int partitions = settings.integer("topic.partitions", DEFAULT_PARTITIONS);
+        int replicas = settings.integer("topic.replication.factor", DEFAULT_REPLICATION_FACTOR);
+        if (partitions < 1) {
+            throw Settings.invalid("topic.partitions", partitions, "at least 1");
+        }
+        if (replicas < 1 || replicas > Short.MAX_VALUE) {
+            throw Settings.invalid("topic.replication.factor", replicas, "at least 1");
+        }
+        TopicSpec spec = new TopicSpec(partitions, (short) replicas, Map.of());
+        Serde<String> ids = Serdes.String();
+        return new Topics(
+                new Topic<>(name(settings, prefix, "questions", "qa.questions"), ids,
+                        new JsonSerde<>(QuestionEvent.class), spec),
+                new Topic<>(name(settings, prefix, "answers", "qa.answers"), ids,
+                        new JsonSerde<>(AnswerEvent.class), spec),
+                new Topic<>(name(settings, prefix, "questions.dlq", "qa.questions.dlq"), Serdes.ByteArray(),
+                        Serdes.ByteArray(), spec));
+    }
+
+    /** Every topic, for creation at start. */
+    public List<Topic<?, ?>> all() {
+        return List.of(questions, answers, questionsDeadLetter);
+    }
+
+    private static String name(Settings settings, String prefix, String role, String defaultName) {
+        return prefix + settings.string("topic." + role, defaultName);
+    }
+}

@@ -1,0 +1,111 @@
+package io.breakwater.core.breaker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import io.breakwater.core.config.BreakerSettings;
+
+class BreakerPolicyTest {
+
+    private final AtomicInteger calls = new AtomicInteger();
+
+    /** Short figures so the specification runs in milliseconds; the semantics are the production ones. */
+    private static BreakerSettings settings(int failures, int retries, Duration open, Duration timeout) {
+        return new BreakerSettings("llm_service", failures, 1, open, timeout, retries, Duration.ofMillis(1),
+                Duration.ofMillis(2));
+    }
+
+    @Test
+    void shouldOpenAfterTheConfiguredFailuresAndThenRefuseWithoutCalling() {
+        BreakerPolicy policy = new BreakerPolicy(settings(5, 0, Duration.ofMinutes(1), Duration.ofSeconds(5)));
+
+        for (int i = 0; i < 5; i++) {
+            assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(DependencyUnavailableException.class);
+        }
+
+        assertThat(policy.breaker().isOpen()).isTrue();
+        assertThatThrownBy(() -> policy.call(this::failing))
+                .isInstanceOf(BreakerOpenException.class)
+                .hasMessageContaining("breaker llm_service is open");
+        assertThat(calls).hasValue(5);
+    }
+
+    @Test
+    void shouldCountEveryRetriedAttemptAgainstTheBreaker() {
+        BreakerPolicy policy = new BreakerPolicy(settings(5, 2, Duration.ofMinutes(1), Duration.ofSeconds(5)));
+
+        assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(DependencyUnavailableException.class);
+        assertThat(calls).hasValue(3);
+        assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(BreakerOpenException.class);
+
+        // The second call's retries stop the moment the fifth failure opens the breaker.
+        assertThat(calls).hasValue(5);
+        assertThat(policy.breaker().isOpen()).isTrue();
+    }
+
+    @Test
+    void shouldRetryATransientFailureAndReturnTheAnswer() {
+        BreakerPolicy policy = new BreakerPolicy(settings(5, 2, Duration.ofMinutes(1), Duration.ofSeconds(5)));
+
+        String answer = policy.call(() -> calls.incrementAndGet() < 3 ? failing() : "42");
+
+        assertThat(answer).isEqualTo("42");
+        assertThat(calls).hasValue(3);
+        assertThat(policy.breaker().isClosed()).isTrue();
+    }
+
+    @Test
+    void shouldCountATimeoutAsAFailure() {
+        BreakerPolicy policy = new BreakerPolicy(settings(2, 0, Duration.ofMinutes(1), Duration.ofMillis(50)));
+        CountDownLatch never = new CountDownLatch(1);
+
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> policy.call(() -> {
+                calls.incrementAndGet();
+                never.await();
+                return "too late";
+            })).isInstanceOf(DependencyUnavailableException.class).hasMessageContaining("did not answer within 50 ms");
+        }
+
+        assertThat(policy.breaker().isOpen()).isTrue();
+    }
+
+    @Test
+    void shouldNeitherRetryNorCountARejectedRequest() {
+        BreakerPolicy policy = new BreakerPolicy(settings(1, 2, Duration.ofMinutes(1), Duration.ofSeconds(5)));
+
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> policy.call(() -> {
+                calls.incrementAndGet();
+                throw new DependencyRejectedException("HTTP 400: bad request");
+            })).isInstanceOf(DependencyRejectedException.class);
+        }
+
+        assertThat(calls).hasValue(3);
+        assertThat(policy.breaker().isClosed()).isTrue();
+    }
+
+    @Test
+    void shouldLetATrialCallThroughAfterTheOpenDelayAndCloseOnSuccess() {
+        BreakerPolicy policy = new BreakerPolicy(settings(1, 0, Duration.ofMillis(100), Duration.ofSeconds(5)));
+        assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(DependencyUnavailableException.class);
+        assertThat(policy.breaker().isOpen()).isTrue();
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(policy.call(() -> "recovered")).isEqualTo("recovered"));
+
+        assertThat(policy.breaker().isClosed()).isTrue();
+    }
+
+    private String failing() {
+        calls.incrementAndGet();
+        throw new DependencyUnavailableException("HTTP 503");
+    }
+}

@@ -1,0 +1,197 @@
+package io.breakwater.core.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.topic.Topic;
+import io.breakwater.core.topic.TopicAdmin;
+import io.breakwater.core.topic.TopicSpec;
+import io.breakwater.embedded.junit.EmbeddedServers;
+import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.embedded.junit.TopicProbe;
+
+@ExtendWith(EmbeddedServersExtension.class)
+class ExactlyOnceLoopIT {
+
+    private static KafkaSettings kafka;
+    private static TopicProbe probe;
+
+    private final List<ExactlyOnceLoop<?>> loops = new ArrayList<>();
+    private final List<Throwable> failures = new ArrayList<>();
+    private String input;
+    private String output;
+    private String deadLetters;
+
+    @BeforeAll
+    static void connect(EmbeddedServers servers) {
+        kafka = new KafkaSettings(servers.bootstrapServers(), Map.of());
+        probe = new TopicProbe(servers.bootstrapServers());
+    }
+
+    @BeforeEach
+    void createTopics() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        input = "in-" + run;
+        output = "out-" + run;
+        deadLetters = "dlq-" + run;
+        TopicSpec spec = new TopicSpec(3, (short) 1, Map.of());
+        try (Admin admin = KafkaClients.createAdmin(kafka, "test-admin")) {
+            TopicAdmin.ensure(admin, List.of(
+                    new Topic<>(input, Serdes.ByteArray(), Serdes.ByteArray(), spec),
+                    new Topic<>(output, Serdes.ByteArray(), Serdes.ByteArray(), spec),
+                    new Topic<>(deadLetters, Serdes.ByteArray(), Serdes.ByteArray(), spec)));
+        }
+    }
+
+    @AfterEach
+    void stopLoops() {
+        loops.forEach(ExactlyOnceLoop::close);
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void shouldProduceOneOutputPerInputAndNotHandleCommittedInputsAgain() {
+        publish(200);
+        AtomicInteger handled = new AtomicInteger();
+        start("first", new Upper(handled));
+
+        List<ConsumerRecord<byte[], byte[]>> out = probe.readAtLeast(output, 200, Duration.ofSeconds(30));
+        assertThat(out).hasSize(200);
+        assertThat(values(out)).containsExactlyInAnyOrderElementsOf(expectedUpper(200));
+        loops.remove(0).close();
+
+        int handledByFirst = handled.get();
+        start("second", new Upper(handled));
+        assertThat(probe.readAll(output, Duration.ofSeconds(2))).hasSize(200);
+        assertThat(handled.get()).isEqualTo(handledByFirst);
+    }
+
+    @Test
+    void shouldDeadLetterARecordWhoseHandlerThrowsAndMoveOn() {
+        publish(10);
+        probe.publish(input, key("boom"), value("boom"));
+        publish(10);
+        start("dlq", new Upper(new AtomicInteger()) {
+            @Override
+            public String handle(ConsumerRecord<byte[], byte[]> record) {
+                if (text(record.value()).equals("boom")) {
+                    throw new IllegalStateException("cannot upper-case a bomb");
+                }
+                return super.handle(record);
+            }
+        });
+
+        assertThat(probe.readAtLeast(output, 20, Duration.ofSeconds(30))).hasSize(20);
+        List<ConsumerRecord<byte[], byte[]>> dead = probe.readAtLeast(deadLetters, 1, Duration.ofSeconds(10));
+        assertThat(dead).hasSize(1);
+        ConsumerRecord<byte[], byte[]> letter = dead.get(0);
+        assertThat(text(letter.value())).isEqualTo("boom");
+        assertThat(DeadLetters.header(letter.headers(), DeadLetters.REASON)).isEqualTo(DeadLetters.REASON_HANDLER_ERROR);
+        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ERROR_CLASS)).isEqualTo(IllegalStateException.class.getName());
+        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ERROR_MESSAGE)).isEqualTo("cannot upper-case a bomb");
+        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ORIGIN_TOPIC)).isEqualTo(input);
+        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ORIGIN_OFFSET)).isNotNull();
+    }
+
+    @Test
+    void shouldHandleABatchAgainWhenItsSideEffectFailsAndStillCommitItOnce() {
+        publish(30);
+        AtomicInteger handled = new AtomicInteger();
+        AtomicInteger attempts = new AtomicInteger();
+        Set<String> stored = ConcurrentHashMap.newKeySet();
+        start("flaky-store", new Upper(handled) {
+            @Override
+            public void beforeCommit(List<String> results) {
+                if (attempts.incrementAndGet() <= 2) {
+                    throw new IllegalStateException("store unavailable");
+                }
+                stored.addAll(results);
+            }
+        });
+
+        List<ConsumerRecord<byte[], byte[]>> out = probe.readAtLeast(output, 30, Duration.ofSeconds(30));
+        assertThat(probe.readAll(output, Duration.ofSeconds(1))).hasSize(30);
+        assertThat(values(out)).containsExactlyInAnyOrderElementsOf(expectedUpper(30));
+        assertThat(stored).containsExactlyInAnyOrderElementsOf(expectedUpper(30));
+        assertThat(handled.get()).as("records handled again after the failed side effects").isGreaterThan(30);
+    }
+
+    private void start(String name, RecordHandler<String> handler) {
+        LoopSettings settings = new LoopSettings(name, List.of(input), deadLetters, "group-" + input,
+                "tx-" + input + "-" + name, 4, 50, Duration.ofMillis(50));
+        loops.add(ExactlyOnceLoop.start(settings, kafka, handler, failures::add));
+    }
+
+    private void publish(int count) {
+        for (int i = 0; i < count; i++) {
+            probe.publish(input, key("k" + i), value("v" + i));
+        }
+    }
+
+    private static List<String> expectedUpper(int count) {
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            expected.add("V" + i);
+        }
+        return expected;
+    }
+
+    private static List<String> values(List<ConsumerRecord<byte[], byte[]>> records) {
+        return records.stream().map(record -> text(record.value())).collect(Collectors.toList());
+    }
+
+    private static byte[] key(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] value(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Upper-cases each value onto the output topic. */
+    private class Upper implements RecordHandler<String> {
+
+        private final AtomicInteger handled;
+
+        Upper(AtomicInteger handled) {
+            this.handled = handled;
+        }
+
+        @Override
+        public String handle(ConsumerRecord<byte[], byte[]> record) {
+            handled.incrementAndGet();
+            return text(record.value()).toUpperCase();
+        }
+
+        @Override
+        public List<ProducerRecord<byte[], byte[]>> outputs(String result) {
+            return List.of(new ProducerRecord<>(output, key(result), value(result)));
+        }
+    }
+}

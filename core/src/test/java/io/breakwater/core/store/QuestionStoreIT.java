@@ -1,0 +1,114 @@
+package io.breakwater.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.mongodb.client.MongoClient;
+
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.event.Source;
+import io.breakwater.embedded.junit.EmbeddedServers;
+import io.breakwater.embedded.junit.EmbeddedServersExtension;
+
+@ExtendWith(EmbeddedServersExtension.class)
+class QuestionStoreIT {
+
+    private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+    private static final AnsweredBy OFFLINE = new AnsweredBy(AnsweredBy.OFFLINE, "extractive");
+
+    private static MongoClient client;
+    private static QuestionStore store;
+
+    @BeforeAll
+    static void connect(EmbeddedServers servers) {
+        client = MongoConnections.open(new MongoSettings(servers.mongoUri(), "store-it"));
+        store = new QuestionStore(client.getDatabase("store-it"));
+    }
+
+    @AfterAll
+    static void disconnect() {
+        client.close();
+    }
+
+    @Test
+    void shouldShowAQueuedQuestionThenItsAnswer() {
+        String id = newId();
+        store.recordQueued(new QuestionEvent(id, "Why?", T0), T0);
+
+        assertThat(store.find(id)).get().satisfies(record -> {
+            assertThat(record.status()).isEqualTo(QuestionStatus.QUEUED);
+            assertThat(record.question()).isEqualTo("Why?");
+            assertThat(record.submittedAt()).isEqualTo(T0);
+        });
+
+        store.recordOutcomes(List.of(AnswerEvent.answered(id, "Why?", "Because.",
+                List.of(new Source("https://example.org", "Example")), OFFLINE, T0.plusSeconds(1))));
+
+        assertThat(store.find(id)).get().satisfies(record -> {
+            assertThat(record.status()).isEqualTo(QuestionStatus.ANSWERED);
+            assertThat(record.answer()).isEqualTo("Because.");
+            assertThat(record.sources()).containsExactly(new Source("https://example.org", "Example"));
+            assertThat(record.answeredBy()).isEqualTo(OFFLINE);
+            assertThat(record.submittedAt()).isEqualTo(T0);
+            assertThat(record.answeredAt()).isEqualTo(T0.plusSeconds(1));
+        });
+    }
+
+    @Test
+    void shouldNotTurnAnAnsweredQuestionBackToQueued() {
+        String id = newId();
+        store.recordOutcomes(List.of(AnswerEvent.answered(id, "Why?", "Because.", List.of(), OFFLINE, T0)));
+
+        store.recordQueued(new QuestionEvent(id, "Why?", T0), T0);
+
+        assertThat(store.find(id)).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.ANSWERED);
+    }
+
+    @Test
+    void shouldKeepOneDocumentWhenTheSameOutcomeIsWrittenTwice() {
+        String id = newId();
+        AnswerEvent answer = AnswerEvent.answered(id, "Why?", "Because.", List.of(), OFFLINE, T0);
+
+        store.recordOutcomes(List.of(answer));
+        store.recordOutcomes(List.of(answer));
+
+        assertThat(client.getDatabase("store-it").getCollection(QuestionStore.COLLECTION)
+                .countDocuments(new org.bson.Document("_id", id))).isEqualTo(1);
+    }
+
+    @Test
+    void shouldFindOnlyTheAnsweredAmongIds() {
+        String answered = newId();
+        String failed = newId();
+        String queued = newId();
+        store.recordOutcomes(List.of(
+                AnswerEvent.answered(answered, "A?", "A.", List.of(), OFFLINE, T0),
+                AnswerEvent.failed(failed, "B?", "rejected", T0)));
+        store.recordQueued(new QuestionEvent(queued, "C?", T0), T0);
+
+        assertThat(store.findAnswered(List.of(answered, failed, queued, newId())))
+                .containsOnlyKeys(answered)
+                .hasEntrySatisfying(answered, event -> assertThat(event.answer()).isEqualTo("A."));
+    }
+
+    @Test
+    void shouldFindNothingForAnUnknownId() {
+        assertThat(store.find(newId())).isEmpty();
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString();
+    }
+}
