@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,9 +57,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @throws IllegalStateException if the port is taken or the broker fails to start
      */
     public static EmbeddedKafkaBroker start(Path logDir, int port, Map<String, String> overrides) {
-        int clientPort = port == 0 ? freePort() : port;
+        int clientPort = port == 0 ? FreePort.find() : port;
         // The controller's port must be known before start: the quorum's voter list names it.
-        int controllerPort = freePort();
+        int controllerPort = FreePort.find();
         Properties props = singleNodeProperties(logDir, clientPort, controllerPort);
         props.putAll(overrides);
         KafkaConfig config = new KafkaConfig(props, false);
@@ -149,15 +148,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             throw new UncheckedIOException("Cannot create Kafka log directory " + logDir, e);
         } catch (Exception e) {
             throw new IllegalStateException("Cannot format Kafka storage in " + logDir + ": " + e.getMessage(), e);
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("No free port on this machine", e);
         }
     }
 }

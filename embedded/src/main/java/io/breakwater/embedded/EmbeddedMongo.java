@@ -59,7 +59,7 @@ public final class EmbeddedMongo implements AutoCloseable {
 
     private static EmbeddedMongo bind(MongoServer server, int port) {
         try {
-            server.bind(HOST, port == 0 ? EmbeddedKafkaBroker.freePort() : port);
+            server.bind(HOST, port == 0 ? FreePort.find() : port);
         } catch (RuntimeException e) {
             server.shutdownNow();
             throw new IllegalStateException("MongoDB wire server cannot listen on " + HOST + ":" + port

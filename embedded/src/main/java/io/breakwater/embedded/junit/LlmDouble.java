@@ -1,0 +1,189 @@
+package io.breakwater.embedded.junit;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import io.breakwater.embedded.FreePort;
+
+/**
+ * A real HTTP server speaking the OpenAI chat-completions format, whose behaviour a test switches at any time:
+ * answer, fail with 500, 429 or 400, hang past any timeout, send a garbled body, or be down (connections refused).
+ * It counts the requests that reached it. Thread-safe.
+ */
+public final class LlmDouble implements AutoCloseable {
+
+    /** What the double does with the next requests. */
+    public enum Mode { ANSWER, FAIL_500, RATE_LIMITED_429, REJECT_400, HANG, MALFORMED, DOWN }
+
+    private static final Pattern LAST_CONTENT = Pattern.compile("\"content\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+    private final int port;
+    private final AtomicInteger calls = new AtomicInteger();
+    private final List<String> questions = new CopyOnWriteArrayList<>();
+    private final List<String> authorizations = new CopyOnWriteArrayList<>();
+    private final ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "llm-double");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile Mode mode = Mode.ANSWER;
+    private volatile CountDownLatch hang = new CountDownLatch(1);
+    private HttpServer server;
+
+    private LlmDouble(int port) {
+        this.port = port;
+    }
+
+    /** Starts answering on a free port. */
+    public static LlmDouble start() {
+        LlmDouble llm = new LlmDouble(FreePort.find());
+        llm.listen();
+        return llm;
+    }
+
+    /** The base URL to configure as {@code BW_LLM_URL}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port + "/v1";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Requests that reached the server (not those refused while down). */
+    public int calls() {
+        return calls.get();
+    }
+
+    /** The last user message of every request that reached the server. */
+    public List<String> questions() {
+        return List.copyOf(questions);
+    }
+
+    /** The {@code Authorization} header of every request that reached the server ("" when absent). */
+    public List<String> authorizations() {
+        return List.copyOf(authorizations);
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Switches behaviour; leaving {@link Mode#HANG} releases hung requests, leaving {@link Mode#DOWN} listens again. */
+    public synchronized void mode(Mode next) {
+        Mode previous = this.mode;
+        this.mode = next;
+        if (previous == Mode.HANG && next != Mode.HANG) {
+            hang.countDown();
+            hang = new CountDownLatch(1);
+        }
+        if (next == Mode.DOWN && previous != Mode.DOWN) {
+            server.stop(0);
+        } else if (previous == Mode.DOWN && next != Mode.DOWN) {
+            listen();
+        }
+    }
+
+    /** The answer text the double gives for {@code question}. */
+    public static String answerTo(String question) {
+        return "LLM answer to: " + question;
+    }
+
+    @Override
+    public synchronized void close() {
+        hang.countDown();
+        if (mode != Mode.DOWN) {
+            server.stop(0);
+        }
+        executor.shutdownNow();
+    }
+
+    private void listen() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+        } catch (IOException e) {
+            throw new UncheckedIOException("LLM double cannot listen on " + port, e);
+        }
+        server.setExecutor(executor);
+        server.createContext("/v1/chat/completions", this::handle);
+        server.start();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange; InputStream body = exchange.getRequestBody()) {
+            String request = new String(body.readAllBytes(), StandardCharsets.UTF_8);
+            calls.incrementAndGet();
+            String question = lastContent(request);
+            questions.add(question);
+            String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+            authorizations.add(authorization == null ? "" : authorization);
+            switch (mode) {
+                case ANSWER -> respond(exchange, 200, completion(answerTo(question)));
+                case FAIL_500 -> respond(exchange, 500, "{\"error\":{\"message\":\"model crashed\"}}");
+                case RATE_LIMITED_429 -> {
+                    exchange.getResponseHeaders().add("Retry-After", "2");
+                    respond(exchange, 429, "{\"error\":{\"message\":\"rate limit reached\"}}");
+                }
+                case REJECT_400 -> respond(exchange, 400, "{\"error\":{\"message\":\"context length exceeded\"}}");
+                case MALFORMED -> respond(exchange, 200, "<html>gateway says hello</html>");
+                case HANG -> {
+                    awaitQuietly(hang);
+                    respond(exchange, 200, completion(answerTo(question)));
+                }
+                case DOWN -> respond(exchange, 503, "{}");
+            }
+        }
+    }
+
+    private static String completion(String content) {
+        return "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+                + "{\"role\":\"assistant\",\"content\":\"" + escape(content) + "\"},\"finish_reason\":\"stop\"}]}";
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static String lastContent(String request) {
+        Matcher matcher = LAST_CONTENT.matcher(request);
+        String last = "";
+        while (matcher.find()) {
+            last = matcher.group(1).replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\");
+        }
+        return last;
+    }
+
+    private static String escape(String text) {
+        return text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+}

@@ -1,0 +1,16 @@
+package io.breakwater.qa;
+
+import java.util.List;
+
+/**
+ * Answers a question from the given context. Implementations are thread-safe: the worker calls one from many
+ * threads at once, through the {@code llm_service} breaker.
+ */
+public interface Answerer {
+
+    /**
+     * @throws io.breakwater.core.breaker.DependencyUnavailableException if the answerer is down, slow or garbled
+     * @throws io.breakwater.core.breaker.DependencyRejectedException if it refused this question as a bad request
+     */
+    Answer answer(String question, List<Passage> context) throws InterruptedException;
+}

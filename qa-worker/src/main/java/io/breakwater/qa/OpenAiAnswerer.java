@@ -1,0 +1,181 @@
+package io.breakwater.qa;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.breakwater.core.breaker.DependencyRejectedException;
+import io.breakwater.core.breaker.DependencyUnavailableException;
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.event.Source;
+
+/**
+ * Asks an OpenAI-compatible chat-completions endpoint ({@code POST {url}/chat/completions}): Ollama, vLLM, llama.cpp
+ * server, OpenAI. A 408, 429, 5xx, timeout, refused connection or garbled body is a
+ * {@link DependencyUnavailableException}; any other 4xx is a {@link DependencyRejectedException}. Thread-safe.
+ */
+final class OpenAiAnswerer implements Answerer {
+
+    private static final String SYSTEM_PROMPT = "You are Breakwater's question-answering assistant. Answer the"
+            + " question concisely and factually. When context passages are given, answer from them and say so when"
+            + " they do not contain the answer; do not invent sources.";
+    private static final int SNIPPET_CHARS = 300;
+
+    private final URI endpoint;
+    private final String model;
+    private final Optional<String> apiKey;
+    private final Duration requestTimeout;
+    private final HttpClient client;
+    private final ObjectMapper json = EventJson.mapper();
+
+    /** @param requestTimeout a backstop; the breaker's per-attempt timeout normally ends a slow call first */
+    OpenAiAnswerer(LlmSettings settings, Duration requestTimeout) {
+        this.endpoint = URI.create(settings.url().orElseThrow() + "/chat/completions");
+        this.model = settings.model();
+        this.apiKey = settings.apiKey();
+        this.requestTimeout = requestTimeout;
+        // HTTP/1.1: OpenAI-style servers and proxies often mishandle the HTTP/2 upgrade the JDK client tries first.
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(requestTimeout.compareTo(Duration.ofSeconds(10)) < 0 ? requestTimeout : Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
+    }
+
+    @Override
+    public Answer answer(String question, List<Passage> context) throws InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+                .timeout(requestTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(EventJson.encode(requestBody(question, context))));
+        apiKey.ifPresent(key -> request.header("Authorization", "Bearer " + key));
+        HttpResponse<String> response;
+        try {
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpConnectTimeoutException e) {
+            throw new DependencyUnavailableException("cannot connect to the LLM at " + endpoint + " (timed out)", e);
+        } catch (HttpTimeoutException e) {
+            throw new DependencyUnavailableException("the LLM at " + endpoint + " did not answer within "
+                    + requestTimeout.toMillis() + " ms", e);
+        } catch (IOException e) {
+            throw new DependencyUnavailableException("cannot reach the LLM at " + endpoint + ": " + describe(e), e);
+        }
+        return answerFrom(response, context);
+    }
+
+    private Map<String, Object> requestBody(String question, List<Passage> context) {
+        return Map.of(
+                "model", model,
+                "temperature", 0.2,
+                "stream", false,
+                "messages", List.of(
+                        Map.of("role", "system", "content", SYSTEM_PROMPT),
+                        Map.of("role", "user", "content", userPrompt(question, context))));
+    }
+
+    private static String userPrompt(String question, List<Passage> context) {
+        if (context.isEmpty()) {
+            return question;
+        }
+        StringBuilder prompt = new StringBuilder("Context passages:\n");
+        for (int i = 0; i < context.size(); i++) {
+            Passage passage = context.get(i);
+            prompt.append('[').append(i + 1).append("] ").append(passage.title()).append(" (").append(passage.url())
+                    .append(")\n").append(passage.text()).append("\n\n");
+        }
+        return prompt.append("Question: ").append(question).toString();
+    }
+
+    private Answer answerFrom(HttpResponse<String> response, List<Passage> context) {
+        int status = response.statusCode();
+        if (status == 408 || status == 429 || status >= 500) {
+            throw new DependencyUnavailableException("the LLM answered HTTP " + status + ": " + errorText(response.body()),
+                    retryAfter(response).orElse(null), null);
+        }
+        if (status >= 400) {
+            throw new DependencyRejectedException("the LLM rejected the request with HTTP " + status + ": "
+                    + errorText(response.body()));
+        }
+        if (status < 200 || status >= 300) {
+            throw new DependencyUnavailableException("the LLM answered HTTP " + status + ", expected 200");
+        }
+        String text = contentOf(response.body());
+        List<Source> sources = new ArrayList<>(new LinkedHashSet<>(
+                context.stream().map(passage -> new Source(passage.url(), passage.title())).toList()));
+        return new Answer(text.strip(), sources, new AnsweredBy(AnsweredBy.LLM, model));
+    }
+
+    private String contentOf(String body) {
+        JsonNode content;
+        try {
+            content = json.readTree(body).path("choices").path(0).path("message").path("content");
+        } catch (IOException e) {
+            throw new DependencyUnavailableException("the LLM answered with a body that is not JSON: " + snippet(body), e);
+        }
+        if (!content.isTextual() || content.asText().isBlank()) {
+            throw new DependencyUnavailableException("the LLM answered without choices[0].message.content: " + snippet(body));
+        }
+        return content.asText();
+    }
+
+    /** The error's message when the body is an OpenAI error object, else the start of the body. */
+    private String errorText(String body) {
+        try {
+            JsonNode message = json.readTree(body).path("error").path("message");
+            if (message.isTextual()) {
+                return snippet(message.asText());
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not JSON: show the raw start of the body.
+        }
+        return snippet(body);
+    }
+
+    /** A {@code Retry-After} in seconds or as an HTTP date. */
+    static Optional<Duration> retryAfter(HttpResponse<?> response) {
+        return response.headers().firstValue("Retry-After").flatMap(value -> {
+            try {
+                return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip()))));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    ZonedDateTime at = ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                    Duration wait = Duration.between(ZonedDateTime.now(at.getZone()), at);
+                    return Optional.of(wait.isNegative() ? Duration.ZERO : wait);
+                } catch (DateTimeParseException notDate) {
+                    return Optional.empty();
+                }
+            }
+        });
+    }
+
+    private static String snippet(String text) {
+        if (text == null || text.isBlank()) {
+            return "(empty body)";
+        }
+        String flat = text.strip().replaceAll("\\s+", " ");
+        return flat.length() <= SNIPPET_CHARS ? flat : flat.substring(0, SNIPPET_CHARS) + "...";
+    }
+
+    private static String describe(IOException e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : " (" + message + ")");
+    }
+}

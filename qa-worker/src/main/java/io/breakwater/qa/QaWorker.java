@@ -1,0 +1,110 @@
+package io.breakwater.qa;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.mongodb.client.MongoClient;
+
+import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.pipeline.ExactlyOnceLoop;
+import io.breakwater.core.pipeline.LoopSettings;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.TopicAdmin;
+import io.breakwater.core.topic.Topics;
+
+/**
+ * The QA worker: consumes {@code qa.questions}, answers each through the {@code llm_service} breaker, stores the
+ * outcome in MongoDB and publishes it to {@code qa.answers}, exactly once. Start with {@link #start}, stop with
+ * {@link #close}.
+ */
+public final class QaWorker implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(QaWorker.class);
+
+    private final MongoClient mongo;
+    private final ExactlyOnceLoop<QuestionHandler.Outcome> loop;
+    private final BreakerPolicy llmBreaker;
+    private final String answererDescription;
+
+    private QaWorker(MongoClient mongo, ExactlyOnceLoop<QuestionHandler.Outcome> loop, BreakerPolicy llmBreaker,
+                     String answererDescription) {
+        this.mongo = mongo;
+        this.loop = loop;
+        this.llmBreaker = llmBreaker;
+        this.answererDescription = answererDescription;
+    }
+
+    /**
+     * Creates missing topics, connects and starts consuming.
+     *
+     * @param onFailure called if the worker stops on an error it cannot recover from
+     * @throws io.breakwater.core.config.ConfigException if a setting is wrong
+     */
+    public static QaWorker start(Settings settings, Consumer<Throwable> onFailure) {
+        KafkaSettings kafka = KafkaSettings.from(settings);
+        MongoSettings mongoSettings = MongoSettings.from(settings);
+        Topics topics = Topics.from(settings);
+        QaWorkerSettings worker = QaWorkerSettings.from(settings);
+        BreakerSettings llmBreakerSettings = BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE);
+        LlmSettings llm = LlmSettings.from(settings);
+
+        try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-qa-worker-admin")) {
+            TopicAdmin.ensure(admin, topics.all());
+        }
+        Answerer answerer = llm.url().isPresent()
+                ? new OpenAiAnswerer(llm, llmBreakerSettings.callTimeout().plusSeconds(1))
+                : new OfflineAnswerer();
+        String description = llm.url().isPresent()
+                ? "the LLM " + llm.model() + " at " + llm.url().get()
+                : "the offline extractive answerer (set BW_LLM_URL for a language model)";
+        BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings);
+        MongoClient mongo = MongoConnections.open(mongoSettings);
+        QuestionStore store = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
+        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer, worker.maxRecordBytes(),
+                Clock.systemUTC());
+        LoopSettings loopSettings = new LoopSettings("qa-worker", List.of(topics.questions().name()),
+                topics.questionsDeadLetter().name(), worker.groupId(),
+                worker.groupId() + "-" + settings.instanceId(), worker.concurrency(), worker.maxInFlight(),
+                worker.commitInterval());
+        try {
+            ExactlyOnceLoop<QuestionHandler.Outcome> loop = ExactlyOnceLoop.start(loopSettings, kafka, handler, onFailure);
+            log.info("QA worker {} consuming {} as group {}, answering with {}", settings.instanceId(),
+                    topics.questions().name(), worker.groupId(), description);
+            return new QaWorker(mongo, loop, llmBreaker, description);
+        } catch (RuntimeException e) {
+            mongo.close();
+            throw e;
+        }
+    }
+
+    /** The {@code llm_service} breaker, for reading its state. */
+    public BreakerPolicy llmBreaker() {
+        return llmBreaker;
+    }
+
+    /** What answers: the LLM and its URL, or the offline answerer. */
+    public String answererDescription() {
+        return answererDescription;
+    }
+
+    public boolean isRunning() {
+        return loop.isRunning();
+    }
+
+    @Override
+    public void close() {
+        loop.close();
+        mongo.close();
+    }
+}

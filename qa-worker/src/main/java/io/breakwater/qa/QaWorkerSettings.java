@@ -1,0 +1,45 @@
+package io.breakwater.qa;
+
+import java.time.Duration;
+
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.pipeline.LoopSettings;
+
+/**
+ * How the QA worker consumes.
+ *
+ * @param groupId {@code qa.group} ({@code BW_QA_GROUP}): instances with the same group share the questions
+ * @param concurrency {@code qa.concurrency}: questions answered at once per instance, default
+ *     {@value LoopSettings#DEFAULT_CONCURRENCY}
+ * @param maxInFlight {@code qa.max.in.flight}: questions read but not yet committed, default
+ *     {@value LoopSettings#DEFAULT_MAX_IN_FLIGHT}
+ * @param commitInterval {@code qa.commit.interval.seconds}: the longest an answer waits for its transaction
+ * @param maxRecordBytes {@code qa.max.record.bytes}: larger question records go to the dead-letter topic unread
+ */
+public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight, Duration commitInterval,
+                               int maxRecordBytes) {
+
+    public static final String DEFAULT_GROUP = "breakwater-qa-worker";
+    public static final int DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
+
+    public QaWorkerSettings {
+        if (concurrency < 1) {
+            throw Settings.invalid("qa.concurrency", concurrency, "at least 1");
+        }
+        if (maxInFlight < concurrency) {
+            throw Settings.invalid("qa.max.in.flight", maxInFlight, "at least qa.concurrency (" + concurrency + ")");
+        }
+        if (maxRecordBytes < 1024) {
+            throw Settings.invalid("qa.max.record.bytes", maxRecordBytes, "at least 1024");
+        }
+    }
+
+    public static QaWorkerSettings from(Settings settings) {
+        return new QaWorkerSettings(
+                settings.string("qa.group", DEFAULT_GROUP),
+                settings.integer("qa.concurrency", LoopSettings.DEFAULT_CONCURRENCY),
+                settings.integer("qa.max.in.flight", LoopSettings.DEFAULT_MAX_IN_FLIGHT),
+                settings.seconds("qa.commit.interval.seconds", LoopSettings.DEFAULT_COMMIT_INTERVAL),
+                settings.integer("qa.max.record.bytes", DEFAULT_MAX_RECORD_BYTES));
+    }
+}

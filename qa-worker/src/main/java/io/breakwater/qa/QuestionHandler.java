@@ -1,0 +1,147 @@
+package io.breakwater.qa;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.breakwater.core.breaker.BreakerOpenException;
+import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.DependencyRejectedException;
+import io.breakwater.core.breaker.DependencyUnavailableException;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.event.MalformedEventException;
+import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.pipeline.DeadLetters;
+import io.breakwater.core.pipeline.RecordHandler;
+import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.Topics;
+
+/**
+ * Turns one question record into its outcome: an answer from the LLM through the {@code llm_service} breaker, a
+ * failure with the reason, or, for a record that is not a question at all, a dead letter. Thread-safe.
+ */
+final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
+
+    /** The seed's words for an open LLM breaker; its users know them. */
+    static final String LLM_UNAVAILABLE = "AI service is temporarily unavailable due to repeated failures."
+            + " Circuit breaker is protecting the system. Please try again in a few moments.";
+
+    private static final Logger log = LoggerFactory.getLogger(QuestionHandler.class);
+
+    /**
+     * @param answer how the question ended, if it is a question with a readable id
+     * @param store whether {@code answer} still has to be stored (false when it was read from the store)
+     */
+    record Outcome(Optional<AnswerEvent> answer, boolean store, List<ProducerRecord<byte[], byte[]>> outputs) {
+    }
+
+    private final Topics topics;
+    private final QuestionStore store;
+    private final BreakerPolicy llmBreaker;
+    private final Answerer answerer;
+    private final int maxRecordBytes;
+    private final Clock clock;
+
+    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, Answerer answerer,
+                    int maxRecordBytes, Clock clock) {
+        this.topics = topics;
+        this.store = store;
+        this.llmBreaker = llmBreaker;
+        this.answerer = answerer;
+        this.maxRecordBytes = maxRecordBytes;
+        this.clock = clock;
+    }
+
+    @Override
+    public Outcome handle(ConsumerRecord<byte[], byte[]> record) {
+        if (record.value() != null && record.value().length > maxRecordBytes) {
+            return deadLetter(record, DeadLetters.REASON_TOO_LARGE, Optional.empty(), new MalformedEventException(
+                    "the value is " + record.value().length + " bytes; the limit is " + maxRecordBytes));
+        }
+        QuestionEvent question;
+        try {
+            question = EventJson.decode(record.value(), QuestionEvent.class);
+        } catch (MalformedEventException e) {
+            return deadLetter(record, DeadLetters.REASON_MALFORMED, readableId(record), e);
+        }
+        AnswerEvent stored = store.findAnswered(List.of(question.id())).get(question.id());
+        if (stored != null) {
+            // Handled before, and its transaction did not commit (a crash or a rebalance): publish the same answer.
+            return outcome(stored, false);
+        }
+        return outcome(answer(question), true);
+    }
+
+    @Override
+    public List<ProducerRecord<byte[], byte[]>> outputs(Outcome outcome) {
+        return outcome.outputs();
+    }
+
+    @Override
+    public void beforeCommit(List<Outcome> outcomes) {
+        store.recordOutcomes(outcomes.stream()
+                .filter(Outcome::store)
+                .flatMap(outcome -> outcome.answer().stream())
+                .toList());
+    }
+
+    private AnswerEvent answer(QuestionEvent question) {
+        try {
+            Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), List.of()));
+            return AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
+                    answer.answeredBy(), clock.instant());
+        } catch (BreakerOpenException e) {
+            return failed(question, LLM_UNAVAILABLE);
+        } catch (DependencyRejectedException e) {
+            return failed(question, e.getMessage());
+        } catch (DependencyUnavailableException e) {
+            return failed(question, "The AI service could not answer: " + e.getMessage());
+        }
+    }
+
+    private AnswerEvent failed(QuestionEvent question, String reason) {
+        log.info("Question {} failed: {}", question.id(), reason);
+        return AnswerEvent.failed(question.id(), question.question(), reason, clock.instant());
+    }
+
+    private Outcome outcome(AnswerEvent answer, boolean store) {
+        return new Outcome(Optional.of(answer), store, List.of(topics.answers().serialized(answer.id(), answer)));
+    }
+
+    /**
+     * Dead-letters the record, and if it names a readable id, also ends that question as failed: whoever sent it
+     * learns why, on {@code qa.answers} and through the API.
+     */
+    private Outcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, Optional<String> id,
+                               MalformedEventException error) {
+        log.warn("Dead-lettering {}-{}@{} to {}: {}", record.topic(), record.partition(), record.offset(),
+                topics.questionsDeadLetter().name(), error.getMessage());
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
+        outputs.add(DeadLetters.of(record, topics.questionsDeadLetter().name(), reason, error));
+        Optional<AnswerEvent> failed = id.map(readable -> AnswerEvent.failed(readable, null,
+                "The question event is malformed: " + error.getMessage(), clock.instant()));
+        failed.ifPresent(answer -> outputs.add(topics.answers().serialized(answer.id(), answer)));
+        return new Outcome(failed, failed.isPresent(), outputs);
+    }
+
+    private static Optional<String> readableId(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            JsonNode id = EventJson.tree(record.value()).get("id");
+            if (id != null && id.isTextual() && QuestionEvent.ID_PATTERN.matcher(id.asText()).matches()) {
+                return Optional.of(id.asText());
+            }
+        } catch (MalformedEventException e) {
+            // Not even a JSON object: there is no id to report to.
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,113 @@
+package io.breakwater.qa;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.breakwater.core.breaker.DependencyRejectedException;
+import io.breakwater.core.breaker.DependencyUnavailableException;
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.Source;
+import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.embedded.junit.LlmDouble.Mode;
+
+/** The LLM client against a real local HTTP server speaking the OpenAI format. */
+class OpenAiAnswererIT {
+
+    private LlmDouble llm;
+    private OpenAiAnswerer answerer;
+
+    @BeforeEach
+    void start() {
+        llm = LlmDouble.start();
+        answerer = new OpenAiAnswerer(new LlmSettings(Optional.of(URI.create(llm.baseUrl())), "test-model",
+                Optional.of("secret-key")), Duration.ofMillis(500));
+    }
+
+    @AfterEach
+    void stop() {
+        llm.close();
+    }
+
+    @Test
+    void shouldReturnTheModelsAnswerLabelledWithTheModel() throws Exception {
+        Answer answer = answerer.answer("What is Kafka?", List.of());
+
+        assertThat(answer.text()).isEqualTo(LlmDouble.answerTo("What is Kafka?"));
+        assertThat(answer.answeredBy()).isEqualTo(new AnsweredBy(AnsweredBy.LLM, "test-model"));
+        assertThat(llm.authorizations()).containsExactly("Bearer secret-key");
+    }
+
+    @Test
+    void shouldGiveTheModelTheContextAndCiteItsPages() throws Exception {
+        Passage page = new Passage("https://example.org/k", "Kafka", "Kafka keeps records in partitions.");
+
+        Answer answer = answerer.answer("What is Kafka?", List.of(page));
+
+        assertThat(llm.questions().get(0)).contains("Kafka keeps records in partitions.").endsWith("Question: What is Kafka?");
+        assertThat(answer.sources()).containsExactly(new Source("https://example.org/k", "Kafka"));
+    }
+
+    @Test
+    void shouldCallA500Unavailable() {
+        llm.mode(Mode.FAIL_500);
+
+        assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
+                .isInstanceOf(DependencyUnavailableException.class)
+                .hasMessage("the LLM answered HTTP 500: model crashed");
+    }
+
+    @Test
+    void shouldCallA429UnavailableAndKeepItsRetryAfter() {
+        llm.mode(Mode.RATE_LIMITED_429);
+
+        assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
+                .isInstanceOfSatisfying(DependencyUnavailableException.class, e ->
+                        assertThat(e.retryAfter()).contains(Duration.ofSeconds(2)));
+    }
+
+    @Test
+    void shouldCallA400ARejectionOfTheRequest() {
+        llm.mode(Mode.REJECT_400);
+
+        assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
+                .isInstanceOf(DependencyRejectedException.class)
+                .hasMessage("the LLM rejected the request with HTTP 400: context length exceeded");
+    }
+
+    @Test
+    void shouldCallAGarbledBodyUnavailable() {
+        llm.mode(Mode.MALFORMED);
+
+        assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
+                .isInstanceOf(DependencyUnavailableException.class)
+                .hasMessageContaining("not JSON")
+                .hasMessageContaining("<html>gateway says hello</html>");
+    }
+
+    @Test
+    void shouldGiveUpOnAServerThatHangs() {
+        llm.mode(Mode.HANG);
+
+        assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
+                .isInstanceOf(DependencyUnavailableException.class)
+                .hasMessageContaining("did not answer within 500 ms");
+    }
+
+    @Test
+    void shouldCallARefusedConnectionUnavailable() {
+        llm.mode(Mode.DOWN);
+
+        assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
+                .isInstanceOf(DependencyUnavailableException.class)
+                .hasMessageContaining("cannot reach the LLM at " + llm.baseUrl() + "/chat/completions");
+    }
+}
