@@ -9,9 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -31,6 +29,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 
@@ -79,13 +78,13 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         this.kafka = kafka;
         this.handler = handler;
         this.onFailure = onFailure;
-        this.workers = Executors.newFixedThreadPool(settings.concurrency(), threads("bw-" + settings.name() + "-worker"));
+        this.workers = Executors.newFixedThreadPool(settings.concurrency(), DaemonThreads.named("bw-" + settings.name() + "-worker"));
         Map<String, Object> consumerProps = KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
                 settings.groupId());
         consumerProps.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(500, settings.maxInFlight()));
         this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.producer = newProducer();
-        this.thread = threads("bw-" + settings.name() + "-loop").newThread(this::run);
+        this.thread = DaemonThreads.named("bw-" + settings.name() + "-loop").newThread(this::run);
     }
 
     /**
@@ -296,14 +295,6 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
     }
 
-    private static ThreadFactory threads(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
 
     /** Commits what finished before partitions move to another instance, and forgets the rest. */
     private final class Rebalance implements ConsumerRebalanceListener {

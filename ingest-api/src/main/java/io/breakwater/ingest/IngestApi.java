@@ -1,0 +1,119 @@
+package io.breakwater.ingest;
+
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.mongodb.client.MongoClient;
+
+import io.breakwater.core.concurrent.DaemonThreads;
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.TopicAdmin;
+import io.breakwater.core.topic.Topics;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+
+/**
+ * The HTTP front door: takes questions onto Kafka and serves what is known of them. Every error is JSON,
+ * {@code {"error": "...", "status": N}}. Start with {@link #start}, stop with {@link #close}.
+ */
+public final class IngestApi implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(IngestApi.class);
+
+    private final Javalin app;
+    private final QuestionPublisher publisher;
+    private final MongoClient mongo;
+    private final ExecutorService storeExecutor;
+
+    private IngestApi(Javalin app, QuestionPublisher publisher, MongoClient mongo, ExecutorService storeExecutor) {
+        this.app = app;
+        this.publisher = publisher;
+        this.mongo = mongo;
+        this.storeExecutor = storeExecutor;
+    }
+
+    /**
+     * Creates missing topics, connects and starts listening.
+     *
+     * @throws io.breakwater.core.config.ConfigException if a setting is wrong
+     * @throws IllegalStateException if Kafka cannot be reached or the port is taken
+     */
+    public static IngestApi start(Settings settings) {
+        ApiSettings api = ApiSettings.from(settings);
+        KafkaSettings kafka = KafkaSettings.from(settings);
+        MongoSettings mongoSettings = MongoSettings.from(settings);
+        Topics topics = Topics.from(settings);
+        try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-ingest-api-admin")) {
+            TopicAdmin.ensure(admin, topics.all());
+        }
+        MongoClient mongo = MongoConnections.open(mongoSettings);
+        QuestionPublisher publisher = new QuestionPublisher(kafka, topics.questions());
+        ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
+        QuestionRoutes questions = new QuestionRoutes(publisher, new QuestionStore(mongo.getDatabase(mongoSettings.database())),
+                storeExecutor, Clock.systemUTC());
+        Javalin app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
+            config.http.prefer405over404 = true;
+            config.routes.post(QuestionRoutes.PATH, questions::submit);
+            config.routes.get(QuestionRoutes.PATH + "/{id}", questions::find);
+            config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+            config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
+                case 404 -> "There is no " + ctx.method() + " " + ctx.path() + ". Questions live under " + QuestionRoutes.PATH + ".";
+                case 405 -> ctx.method() + " is not allowed on " + ctx.path() + ".";
+                default -> e.getMessage();
+            }));
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                log.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, 500, "Something went wrong on our side; it has been logged. Please retry.");
+            });
+        });
+        try {
+            app.start(api.host(), api.port());
+        } catch (RuntimeException e) {
+            publisher.close();
+            mongo.close();
+            storeExecutor.shutdownNow();
+            throw new IllegalStateException("The ingest API cannot listen on " + api.host() + ":" + api.port()
+                    + " (is the port taken? set BW_API_PORT): " + e.getMessage(), e);
+        }
+        log.info("Ingest API listening on http://{}:{}{}", api.host(), app.port(), QuestionRoutes.PATH);
+        return new IngestApi(app, publisher, mongo, storeExecutor);
+    }
+
+    /** The port it listens on (the chosen one when started with port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        storeExecutor.shutdown();
+        try {
+            storeExecutor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        publisher.close();
+        mongo.close();
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        ctx.status(status).json(new ApiError(message, status));
+    }
+}

@@ -1,0 +1,174 @@
+package io.breakwater.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.mongodb.client.MongoClient;
+
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.event.Source;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.junit.EmbeddedServers;
+import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.embedded.junit.TopicProbe;
+
+@ExtendWith(EmbeddedServersExtension.class)
+class IngestApiIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private static IngestApi api;
+    private static Topics topics;
+    private static TopicProbe probe;
+    private static MongoClient mongo;
+    private static QuestionStore store;
+    private static String base;
+
+    @BeforeAll
+    static void start(EmbeddedServers servers) {
+        String run = "api-" + UUID.randomUUID().toString().substring(0, 8);
+        Settings settings = Settings.of(Map.of(
+                "kafka.bootstrap", servers.bootstrapServers(),
+                "mongo.uri", servers.mongoUri(),
+                "mongo.database", run,
+                "topic.prefix", run + ".",
+                "api.host", "127.0.0.1",
+                "api.port", "0"));
+        api = IngestApi.start(settings);
+        topics = Topics.from(settings);
+        probe = new TopicProbe(servers.bootstrapServers());
+        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
+        store = new QuestionStore(mongo.getDatabase(run));
+        base = "http://127.0.0.1:" + api.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        api.close();
+        mongo.close();
+    }
+
+    @Test
+    void shouldAcceptAQuestionOntoKafkaAndShowItQueued() throws Exception {
+        HttpResponse<String> posted = post("/api/v1/questions", "{\"question\": \"What is a breakwater?\"}");
+
+        assertThat(posted.statusCode()).isEqualTo(202);
+        JsonNode body = json(posted);
+        String id = body.get("id").asText();
+        assertThat(body.get("status").asText()).isEqualTo("queued");
+        assertThat(posted.headers().firstValue("Location")).contains("/api/v1/questions/" + id);
+
+        List<ConsumerRecord<byte[], byte[]>> events = probe.readUntil(topics.questions().name(),
+                read -> read.stream().anyMatch(record -> new String(record.key()).equals(id)), Duration.ofSeconds(10));
+        QuestionEvent event = events.stream().filter(record -> new String(record.key()).equals(id))
+                .map(record -> EventJson.decode(record.value(), QuestionEvent.class)).findFirst().orElseThrow();
+        assertThat(event.question()).isEqualTo("What is a breakwater?");
+        assertThat(event.submittedAt()).isNotNull();
+
+        HttpResponse<String> got = get(posted.headers().firstValue("Location").orElseThrow());
+        assertThat(got.statusCode()).isEqualTo(200);
+        assertThat(json(got).get("status").asText()).isEqualTo("queued");
+        assertThat(json(got).get("question").asText()).isEqualTo("What is a breakwater?");
+    }
+
+    @Test
+    void shouldShowTheAnswerAndItsSourcesOnceStored() throws Exception {
+        String id = json(post("/api/v1/questions", "{\"question\": \"Why?\"}")).get("id").asText();
+        store.recordOutcomes(List.of(AnswerEvent.answered(id, "Why?", "Because.",
+                List.of(new Source("https://example.org/why", "Why")), new AnsweredBy(AnsweredBy.LLM, "m"), Instant.now())));
+
+        JsonNode body = json(get("/api/v1/questions/" + id));
+
+        assertThat(body.get("status").asText()).isEqualTo("answered");
+        assertThat(body.get("answer").asText()).isEqualTo("Because.");
+        assertThat(body.get("sources").get(0).get("url").asText()).isEqualTo("https://example.org/why");
+        assertThat(body.get("answeredBy").get("kind").asText()).isEqualTo("llm");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "an empty body            | ''                                | The request body is empty. Send a JSON object such as",
+            "a body that is not JSON  | question=why                      | The request body is not valid JSON",
+            "a JSON array             | [\"why\"]                         | The request body is JSON but not an object",
+            "no question field        | {\"q\": \"why\"}                  | Field 'question' is required.",
+            "a numeric question       | {\"question\": 42}                | Field 'question' must be a string, but was number.",
+            "an empty question        | {\"question\": \"\"}              | Field 'question' must not be empty or only whitespace.",
+            "a whitespace question    | {\"question\": \"  \\t \"}        | Field 'question' must not be empty or only whitespace.",
+    })
+    void shouldRejectABadQuestionWith400AndSayWhy(String what, String body, String message) throws Exception {
+        HttpResponse<String> response = post("/api/v1/questions", body);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("error").asText()).startsWith(message);
+        assertThat(json(response).get("status").asInt()).isEqualTo(400);
+    }
+
+    @Test
+    void shouldRejectAnOverlongQuestionSayingTheLimit() throws Exception {
+        HttpResponse<String> response = post("/api/v1/questions", "{\"question\": \"" + "x".repeat(4001) + "\"}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("error").asText())
+                .isEqualTo("Field 'question' is 4,001 characters long; the limit is 4,000.");
+    }
+
+    @Test
+    void shouldAnswer404ForAnUnknownId() throws Exception {
+        HttpResponse<String> response = get("/api/v1/questions/no-such-question");
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(json(response).get("error").asText())
+                .isEqualTo("No question with id 'no-such-question'. Use the id that POST /api/v1/questions returned.");
+    }
+
+    @Test
+    void shouldAnswerUnknownPathsAndMethodsInJson() throws Exception {
+        HttpResponse<String> unknown = get("/api/v1/nothing-here");
+        HttpResponse<String> wrongMethod = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json(unknown).get("error").asText()).isNotBlank();
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(json(wrongMethod).get("error").asText()).isNotBlank();
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return EventJson.mapper().readTree(response.body());
+    }
+}

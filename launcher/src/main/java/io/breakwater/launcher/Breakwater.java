@@ -1,0 +1,109 @@
+package io.breakwater.launcher;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.breakwater.core.config.ConfigException;
+import io.breakwater.core.config.Settings;
+import io.breakwater.ingest.IngestApi;
+import io.breakwater.qa.QaWorker;
+
+/**
+ * The {@code breakwater} command: {@code up} runs the whole pipeline in this process; {@code ingest-api} and
+ * {@code qa-worker} run one service against the Kafka and MongoDB the settings name. Each runs until Ctrl-C or
+ * SIGTERM, then stops cleanly.
+ */
+public final class Breakwater {
+
+    private static final Logger log = LoggerFactory.getLogger(Breakwater.class);
+
+    private static final String USAGE = String.join(System.lineSeparator(),
+            "Usage: breakwater <command>",
+            "",
+            "Commands:",
+            "  up           run the whole pipeline in one process: embedded Kafka (KRaft) and MongoDB unless",
+            "               BW_KAFKA_BOOTSTRAP / BW_MONGO_URI are set, the ingest API and the QA worker",
+            "  ingest-api   run only the ingest API (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
+            "  qa-worker    run only the QA worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
+            "  help         show this",
+            "",
+            "Settings come from BW_* environment variables, or a properties file named by BW_CONFIG_FILE;",
+            "README.md lists them.");
+
+    private Breakwater() {
+    }
+
+    public static void main(String[] args) {
+        String command = args.length == 0 ? "help" : args[0];
+        switch (command) {
+            case "up" -> run("Breakwater", (settings, onFailure) -> {
+                LocalPipeline pipeline = LocalPipeline.start(settings, onFailure);
+                System.out.println(pipeline.describe(settings));
+                return pipeline;
+            });
+            case "ingest-api" -> run("Ingest API", (settings, onFailure) -> IngestApi.start(settings));
+            case "qa-worker" -> run("QA worker", QaWorker::start);
+            case "help", "--help", "-h" -> System.out.println(USAGE);
+            default -> {
+                System.err.println("Unknown command '" + command + "'." + System.lineSeparator() + USAGE);
+                System.exit(2);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Service {
+        AutoCloseable start(Settings settings, Consumer<Throwable> onFailure);
+    }
+
+    /** Starts a service, stops it on Ctrl-C or SIGTERM, and exits non-zero if it cannot start or dies. */
+    private static void run(String name, Service service) {
+        AutoCloseable running;
+        try {
+            running = service.start(Settings.fromEnvironment(), Breakwater::exitOnFailure);
+        } catch (ConfigException e) {
+            System.err.println("Configuration error: " + e.getMessage());
+            System.exit(2);
+            return;
+        } catch (RuntimeException e) {
+            log.error("{} could not start: {}", name, e.getMessage(), e);
+            System.err.println(name + " could not start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("Stopping {}...", name);
+            closeQuietly(running);
+            log.info("{} stopped.", name);
+            stopped.countDown();
+        }, "bw-shutdown"));
+        awaitQuietly(stopped);
+    }
+
+    /** A service that died cannot be trusted to recover: stop the process so a supervisor can restart it. */
+    private static void exitOnFailure(Throwable failure) {
+        log.error("Stopping the process: {}", failure.toString());
+        // Exit from a thread of its own: the failing thread is one the shutdown hook waits for.
+        new Thread(() -> System.exit(1), "bw-exit").start();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            log.warn("Stopping failed: {}", e.toString());
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
