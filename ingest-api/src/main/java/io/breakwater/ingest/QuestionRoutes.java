@@ -1,7 +1,6 @@
 package io.breakwater.ingest;
 
 import java.time.Clock;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -20,6 +19,10 @@ final class QuestionRoutes {
     static final String PATH = "/api/v1/questions";
 
     private static final Logger log = LoggerFactory.getLogger(QuestionRoutes.class);
+
+    /** The body of a 202. */
+    record Accepted(String id, QuestionStatus status) {
+    }
 
     private final QuestionPublisher publisher;
     private final QuestionStore store;
@@ -49,7 +52,7 @@ final class QuestionRoutes {
                 .thenAcceptAsync(metadata -> recordQueued(question), storeExecutor)
                 .thenRun(() -> ctx.status(202)
                         .header("Location", PATH + "/" + question.id())
-                        .json(Map.of("id", question.id(), "status", QuestionStatus.QUEUED.wireName())));
+                        .json(new Accepted(question.id(), QuestionStatus.QUEUED)));
         ctx.future(() -> done);
     }
 

@@ -69,7 +69,7 @@ public final class Breakwater {
             System.exit(2);
             return;
         } catch (RuntimeException e) {
-            log.error("{} could not start: {}", name, e.getMessage(), e);
+            log.debug("{} could not start", name, e);
             System.err.println(name + " could not start: " + e.getMessage());
             System.exit(1);
             return;

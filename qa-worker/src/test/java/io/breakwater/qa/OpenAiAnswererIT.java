@@ -108,6 +108,6 @@ class OpenAiAnswererIT {
 
         assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
                 .isInstanceOf(DependencyUnavailableException.class)
-                .hasMessageContaining("cannot reach the LLM at " + llm.baseUrl() + "/chat/completions");
+                .hasMessage("cannot reach the LLM at " + llm.baseUrl() + "/chat/completions: connection refused");
     }
 }
