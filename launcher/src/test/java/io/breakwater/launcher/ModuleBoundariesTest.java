@@ -46,7 +46,7 @@ class ModuleBoundariesTest {
 
     @Test
     void topicNamesAreWrittenOnlyInTheCatalogue() {
-        Pattern topicLiteral = Pattern.compile("\"(qa\\.(questions|answers)|crawl\\.(jobs|pages)|breaker\\.(events|health))[a-z.]*\"");
+        Pattern topicLiteral = Pattern.compile("\"(qa\\.(questions|answers)|crawl\\.(jobs|pages)|breaker\\.(events|health)|breakwater\\.dlq)[a-z.]*\"");
         for (String module : List.of("core", "ingest-api", "qa-worker", "launcher")) {
             sources(module)
                     .filter(file -> !file.endsWith(Path.of("topic", "Topics.java")))

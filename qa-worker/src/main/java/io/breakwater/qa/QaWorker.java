@@ -1,6 +1,7 @@
 package io.breakwater.qa;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -16,6 +17,11 @@ import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.park.ParkSettings;
+import io.breakwater.core.park.Parking;
+import io.breakwater.core.park.RateLimiter;
+import io.breakwater.core.park.ReplayAdmission;
+import io.breakwater.core.pipeline.Admission;
 import io.breakwater.core.pipeline.ExactlyOnceLoop;
 import io.breakwater.core.pipeline.LoopSettings;
 import io.breakwater.core.store.MongoConnections;
@@ -25,22 +31,23 @@ import io.breakwater.core.topic.Topics;
 
 /**
  * The QA worker: consumes {@code qa.questions}, answers each through the {@code llm_service} breaker, stores the
- * outcome in MongoDB and publishes it to {@code qa.answers}, exactly once. Start with {@link #start}, stop with
- * {@link #close}.
+ * outcome in MongoDB and publishes it to {@code qa.answers}, exactly once. While the LLM is down its questions are
+ * parked on {@code qa.questions.parked}; a second loop replays them, oldest first, as the breaker lets calls through
+ * again. Start with {@link #start}, stop with {@link #close}.
  */
 public final class QaWorker implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QaWorker.class);
 
     private final MongoClient mongo;
-    private final ExactlyOnceLoop<QuestionHandler.Outcome> loop;
+    private final List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops;
     private final BreakerPolicy llmBreaker;
     private final String answererDescription;
 
-    private QaWorker(MongoClient mongo, ExactlyOnceLoop<QuestionHandler.Outcome> loop, BreakerPolicy llmBreaker,
+    private QaWorker(MongoClient mongo, List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops, BreakerPolicy llmBreaker,
                      String answererDescription) {
         this.mongo = mongo;
-        this.loop = loop;
+        this.loops = loops;
         this.llmBreaker = llmBreaker;
         this.answererDescription = answererDescription;
     }
@@ -58,6 +65,7 @@ public final class QaWorker implements AutoCloseable {
         QaWorkerSettings worker = QaWorkerSettings.from(settings);
         BreakerSettings llmBreakerSettings = BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE);
         LlmSettings llm = LlmSettings.from(settings);
+        ParkSettings park = ParkSettings.from(settings, "qa");
 
         try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-qa-worker-admin")) {
             TopicAdmin.ensure(admin, topics.all());
@@ -71,18 +79,28 @@ public final class QaWorker implements AutoCloseable {
         BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings);
         MongoClient mongo = MongoConnections.open(mongoSettings);
         QuestionStore store = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
-        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer, worker.maxRecordBytes(),
-                Clock.systemUTC());
-        LoopSettings loopSettings = new LoopSettings("qa-worker", List.of(topics.questions().name()),
-                topics.questionsDeadLetter().name(), worker.groupId(),
-                worker.groupId() + "-" + settings.instanceId(), worker.concurrency(), worker.maxInFlight(),
+        Clock clock = Clock.systemUTC();
+        Parking parking = new Parking(topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), park, clock);
+        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer, parking,
+                worker.maxRecordBytes(), clock);
+        String dlq = topics.questionsDeadLetter().name();
+        LoopSettings questions = new LoopSettings("qa-worker", List.of(topics.questions().name()), dlq,
+                worker.groupId(), worker.groupId() + "-" + settings.instanceId(), worker.concurrency(),
                 worker.commitInterval());
+        LoopSettings replay = new LoopSettings("qa-replay", List.of(topics.parkedQuestions().name()), dlq,
+                worker.groupId() + "-replay", worker.groupId() + "-replay-" + settings.instanceId(),
+                worker.concurrency(), worker.commitInterval());
+        List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops = new ArrayList<>();
         try {
-            ExactlyOnceLoop<QuestionHandler.Outcome> loop = ExactlyOnceLoop.start(loopSettings, kafka, handler, onFailure);
-            log.info("QA worker {} consuming {} as group {}, answering with {}", settings.instanceId(),
-                    topics.questions().name(), worker.groupId(), description);
-            return new QaWorker(mongo, loop, llmBreaker, description);
+            loops.add(ExactlyOnceLoop.start(questions, kafka, handler, Admission.upTo(worker.maxInFlight()), onFailure));
+            loops.add(ExactlyOnceLoop.start(replay, kafka, handler, new ReplayAdmission(llmBreaker,
+                    worker.concurrency(), new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure));
+            log.info("QA worker {} consuming {} as group {}, replaying {} at up to {}/s, answering with {}",
+                    settings.instanceId(), topics.questions().name(), worker.groupId(), topics.parkedQuestions().name(),
+                    park.replayRatePerSecond(), description);
+            return new QaWorker(mongo, List.copyOf(loops), llmBreaker, description);
         } catch (RuntimeException e) {
+            loops.forEach(ExactlyOnceLoop::close);
             mongo.close();
             throw e;
         }
@@ -99,12 +117,12 @@ public final class QaWorker implements AutoCloseable {
     }
 
     public boolean isRunning() {
-        return loop.isRunning();
+        return loops.stream().allMatch(ExactlyOnceLoop::isRunning);
     }
 
     @Override
     public void close() {
-        loop.close();
+        loops.forEach(ExactlyOnceLoop::close);
         mongo.close();
     }
 }

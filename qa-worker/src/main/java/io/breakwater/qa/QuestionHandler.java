@@ -1,6 +1,7 @@
 package io.breakwater.qa;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -20,43 +21,53 @@ import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.MalformedEventException;
 import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.RecordHandler;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
 
 /**
- * Turns one question record into its outcome: an answer from the LLM through the {@code llm_service} breaker, a
- * failure with the reason, or, for a record that is not a question at all, a dead letter. Thread-safe.
+ * Turns one question record, fresh or replayed from the parked topic, into its outcome: an answer from the LLM
+ * through the {@code llm_service} breaker; a park while the LLM is down (or, past the park limit, a dead letter and
+ * a failure); a failure when the LLM rejects the question as bad; or, for a record that is not a question at all,
+ * a dead letter. Thread-safe.
  */
 final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
 
     /** The seed's words for an open LLM breaker; its users know them. */
     static final String LLM_UNAVAILABLE = "AI service is temporarily unavailable due to repeated failures."
             + " Circuit breaker is protecting the system. Please try again in a few moments.";
+    /** Why a question is parked while the breaker is open. */
+    static final String PARKED_WHILE_OPEN = "AI service is temporarily unavailable. Your question is queued and will"
+            + " be answered automatically when it recovers.";
 
     private static final Logger log = LoggerFactory.getLogger(QuestionHandler.class);
 
     /**
-     * @param answer how the question ended, if it is a question with a readable id
+     * @param answer how the question ended, if it ended and has a readable id
+     * @param parked the question's park, if it was parked
      * @param store whether {@code answer} still has to be stored (false when it was read from the store)
      */
-    record Outcome(Optional<AnswerEvent> answer, boolean store, List<ProducerRecord<byte[], byte[]>> outputs) {
+    record Outcome(Optional<AnswerEvent> answer, Optional<QuestionStore.Parked> parked, boolean store,
+                   List<ProducerRecord<byte[], byte[]>> outputs) {
     }
 
     private final Topics topics;
     private final QuestionStore store;
     private final BreakerPolicy llmBreaker;
     private final Answerer answerer;
+    private final Parking parking;
     private final int maxRecordBytes;
     private final Clock clock;
 
-    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, Answerer answerer,
+    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, Answerer answerer, Parking parking,
                     int maxRecordBytes, Clock clock) {
         this.topics = topics;
         this.store = store;
         this.llmBreaker = llmBreaker;
         this.answerer = answerer;
+        this.parking = parking;
         this.maxRecordBytes = maxRecordBytes;
         this.clock = clock;
     }
@@ -75,10 +86,10 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         }
         AnswerEvent stored = store.findAnswered(List.of(question.id())).get(question.id());
         if (stored != null) {
-            // Handled before, and its transaction did not commit (a crash or a rebalance): publish the same answer.
-            return outcome(stored, false);
+            // Answered before, but that transaction did not commit (a crash, a rebalance): publish the same answer.
+            return ended(stored, false);
         }
-        return outcome(answer(question), true);
+        return answerOrPark(record, question);
     }
 
     @Override
@@ -88,33 +99,53 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
 
     @Override
     public void beforeCommit(List<Outcome> outcomes) {
+        // Parks first: should one batch hold a park and an answer for the same question, the answer wins.
+        store.recordParked(outcomes.stream().flatMap(outcome -> outcome.parked().stream()).toList());
         store.recordOutcomes(outcomes.stream()
                 .filter(Outcome::store)
                 .flatMap(outcome -> outcome.answer().stream())
                 .toList());
     }
 
-    private AnswerEvent answer(QuestionEvent question) {
+    private Outcome answerOrPark(ConsumerRecord<byte[], byte[]> record, QuestionEvent question) {
         try {
             Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), List.of()));
-            return AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
-                    answer.answeredBy(), clock.instant());
+            return ended(AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
+                    answer.answeredBy(), clock.instant()), true);
         } catch (BreakerOpenException e) {
-            return failed(question, LLM_UNAVAILABLE);
-        } catch (DependencyRejectedException e) {
-            return failed(question, e.getMessage());
+            return park(record, question, new Parking.Failure(llmBreaker.name(), false, e, e.remainingOpen()));
         } catch (DependencyUnavailableException e) {
-            return failed(question, "The AI service could not answer: " + e.getMessage());
+            return park(record, question, new Parking.Failure(llmBreaker.name(), true, e,
+                    e.retryAfter().orElse(Duration.ZERO)));
+        } catch (DependencyRejectedException e) {
+            log.info("Question {} failed: {}", question.id(), e.getMessage());
+            return ended(AnswerEvent.failed(question.id(), question.question(), e.getMessage(), clock.instant()), true);
         }
     }
 
-    private AnswerEvent failed(QuestionEvent question, String reason) {
-        log.info("Question {} failed: {}", question.id(), reason);
-        return AnswerEvent.failed(question.id(), question.question(), reason, clock.instant());
+    private Outcome park(ConsumerRecord<byte[], byte[]> record, QuestionEvent question, Parking.Failure failure) {
+        Parking.Decision decision = parking.decide(record, failure);
+        if (decision.deadLettered()) {
+            String reason = "The AI service failed to answer this question " + decision.failedAttempts()
+                    + " times, so it was set aside on " + decision.record().topic() + " for an operator to re-drive."
+                    + " Last error: " + failure.error().getMessage();
+            log.warn("Question {} dead-lettered after {} failed attempts", question.id(), decision.failedAttempts());
+            AnswerEvent failed = AnswerEvent.failed(question.id(), question.question(), reason, clock.instant());
+            return new Outcome(Optional.of(failed), Optional.empty(), true,
+                    List.of(decision.record(), topics.answers().serialized(failed.id(), failed)));
+        }
+        String reason = failure.attempted()
+                ? "The AI service could not answer just now (" + failure.error().getMessage() + "). Your question is"
+                        + " queued and will be retried automatically."
+                : PARKED_WHILE_OPEN;
+        QuestionStore.Parked parked = new QuestionStore.Parked(question.id(), question.question(), reason,
+                decision.failedAttempts(), decision.notBefore());
+        return new Outcome(Optional.empty(), Optional.of(parked), false, List.of(decision.record()));
     }
 
-    private Outcome outcome(AnswerEvent answer, boolean store) {
-        return new Outcome(Optional.of(answer), store, List.of(topics.answers().serialized(answer.id(), answer)));
+    private Outcome ended(AnswerEvent answer, boolean store) {
+        return new Outcome(Optional.of(answer), Optional.empty(), store,
+                List.of(topics.answers().serialized(answer.id(), answer)));
     }
 
     /**
@@ -130,7 +161,7 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         Optional<AnswerEvent> failed = id.map(readable -> AnswerEvent.failed(readable, null,
                 "The question event is malformed: " + error.getMessage(), clock.instant()));
         failed.ifPresent(answer -> outputs.add(topics.answers().serialized(answer.id(), answer)));
-        return new Outcome(failed, failed.isPresent(), outputs);
+        return new Outcome(failed, Optional.empty(), failed.isPresent(), outputs);
     }
 
     private static Optional<String> readableId(ConsumerRecord<byte[], byte[]> record) {

@@ -1,9 +1,11 @@
 package io.breakwater.qa;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +27,9 @@ import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
+import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionRecord;
 import io.breakwater.core.store.QuestionStore;
@@ -125,17 +129,17 @@ class QaWorkerIT {
         publish("good-2", "{\"id\":\"good-2\",\"question\":\"Second?\"}");
 
         List<ConsumerRecord<byte[], byte[]>> dead = probe.readAtLeast(topics.questionsDeadLetter().name(), 4, WAIT);
-        assertThat(dead).extracting(record -> DeadLetters.header(record.headers(), DeadLetters.REASON))
+        assertThat(dead).extracting(record -> WorkHeaders.text(record.headers(), WorkHeaders.REASON))
                 .containsExactlyInAnyOrder("malformed", "malformed", "malformed", "too-large");
         assertThat(dead).allSatisfy(record -> {
-            assertThat(DeadLetters.header(record.headers(), DeadLetters.ERROR_CLASS)).isNotBlank();
-            assertThat(DeadLetters.header(record.headers(), DeadLetters.ERROR_MESSAGE)).isNotBlank();
-            assertThat(DeadLetters.header(record.headers(), DeadLetters.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.ERROR_CLASS)).isNotBlank();
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.ERROR_MESSAGE)).isNotBlank();
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
         });
         ConsumerRecord<byte[], byte[]> junk = dead.stream()
                 .filter(record -> new String(record.value(), StandardCharsets.UTF_8).equals("this is not json"))
                 .findFirst().orElseThrow();
-        assertThat(DeadLetters.header(junk.headers(), DeadLetters.ERROR_MESSAGE)).startsWith("the value is not valid JSON");
+        assertThat(WorkHeaders.text(junk.headers(), WorkHeaders.ERROR_MESSAGE)).startsWith("the value is not valid JSON");
 
         Map<String, AnswerEvent> byId = byId(answers(3));
         assertThat(byId).containsOnlyKeys("good-1", "good-2", "blank");
@@ -148,26 +152,123 @@ class QaWorkerIT {
     }
 
     @Test
-    void shouldFailQuestionsFastWithTheSeedsMessageOnceTheBreakerIsOpen() {
+    void shouldParkQuestionsWithoutCallingTheLlmWhileItsBreakerIsOpenAndAnswerEachOnceItRecovers() {
         LlmDouble llm = startLlm();
         llm.mode(Mode.FAIL_500);
         settings.putAll(Map.of(
-                "llm.model", "test-model",
+                // One call at a time, so that no call is already in flight when the third failure opens the breaker.
                 "qa.concurrency", "1",
-                "breaker.llm_service.failures", "2",
+                "breaker.llm_service.failures", "3",
                 "breaker.llm_service.retries", "0",
-                "breaker.llm_service.open.seconds", "600"));
+                "breaker.llm_service.open.seconds", "3",
+                "qa.park.backoff.seconds", "0.2",
+                "qa.replay.rate.per.second", "100"));
         startWorker();
 
-        for (int i = 1; i <= 5; i++) {
-            publish("q-" + i, "{\"id\":\"q-" + i + "\",\"question\":\"Question " + i + "?\"}");
-        }
+        List<String> ids = publishQuestions(10);
 
-        List<AnswerEvent> answers = answers(5);
-        assertThat(answers).allSatisfy(answer -> assertThat(answer.status()).isEqualTo(QuestionStatus.FAILED));
-        assertThat(answers).filteredOn(answer -> answer.reason().equals(QuestionHandler.LLM_UNAVAILABLE)).hasSize(3);
-        assertThat(answers).filteredOn(answer -> answer.reason().contains("HTTP 500: model crashed")).hasSize(2);
-        assertThat(llm.calls()).as("calls that reached the LLM").isEqualTo(2);
+        awaitStatuses(ids, QuestionStatus.PARKED);
+        assertThat(llm.calls()).as("calls that reached the LLM before its breaker opened").isEqualTo(3);
+        List<ConsumerRecord<byte[], byte[]>> parked = probe.readAtLeast(topics.parkedQuestions().name(), 10, WAIT);
+        assertThat(parked).extracting(record -> WorkHeaders.text(record.headers(), WorkHeaders.REASON))
+                .containsOnly(Parking.REASON_DEPENDENCY_FAILED, Parking.REASON_BREAKER_OPEN)
+                .filteredOn(Parking.REASON_BREAKER_OPEN::equals).hasSize(7);
+        assertThat(parked).allSatisfy(record -> {
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.BREAKER)).isEqualTo("llm_service");
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.PARK_COUNT)).isIn("0", "1");
+            assertThat(WorkHeaders.instant(record.headers(), WorkHeaders.PARKED_AT)).isPresent();
+            assertThat(WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE)).isPresent();
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
+            assertThat(WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_OFFSET)).isNotNull();
+        });
+        assertThat(store.find(ids.get(9))).get().satisfies(record -> {
+            assertThat(record.reason()).isEqualTo(QuestionHandler.PARKED_WHILE_OPEN);
+            assertThat(record.nextAttemptAt()).isNotNull();
+        });
+
+        llm.mode(Mode.ANSWER);
+
+        List<AnswerEvent> answers = answers(10);
+        assertThat(answers).extracting(AnswerEvent::id).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(answers).allSatisfy(answer -> assertThat(answer.status()).isEqualTo(QuestionStatus.ANSWERED));
+        assertThat(probe.readAll(topics.answers().name(), Duration.ofSeconds(1))).as("no question answered twice").hasSize(10);
+        assertThat(llm.calls()).as("one answering call per question after the 3 failures").isEqualTo(13);
+        awaitStatuses(ids, QuestionStatus.ANSWERED);
+    }
+
+    @Test
+    void shouldStopReplayingWhenTheBreakerOpensAgainAndFinishOnceItClosesLosingNothing() {
+        LlmDouble llm = startLlm();
+        llm.mode(Mode.DOWN);
+        settings.putAll(Map.of(
+                "breaker.llm_service.failures", "2",
+                "breaker.llm_service.retries", "0",
+                "breaker.llm_service.open.seconds", "0.5",
+                "qa.park.backoff.seconds", "0.1",
+                "qa.replay.rate.per.second", "10"));
+        startWorker();
+        List<String> ids = publishQuestions(30);
+        awaitStatuses(ids, QuestionStatus.PARKED);
+
+        llm.mode(Mode.ANSWER);
+        await().atMost(WAIT).until(() -> llm.calls() >= 5);
+        llm.mode(Mode.FAIL_500);
+        int callsWhenItFailed = llm.calls();
+        await().atMost(WAIT).until(() -> llm.calls() >= callsWhenItFailed + 2);
+        int answeredDuringTheOutage = answeredCount(ids);
+        llm.mode(Mode.ANSWER);
+
+        List<AnswerEvent> answers = answers(30);
+        assertThat(answers).extracting(AnswerEvent::id).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(answers).allSatisfy(answer -> assertThat(answer.status()).isEqualTo(QuestionStatus.ANSWERED));
+        assertThat(answeredDuringTheOutage).as("replay had started but not finished when the LLM failed again")
+                .isBetween(1, 29);
+        assertThat(probe.readAll(topics.parkedQuestions().name(), Duration.ofMillis(500)))
+                .as("questions that failed during replay were parked again with their count raised")
+                .anySatisfy(record -> assertThat(WorkHeaders.integer(record.headers(), WorkHeaders.PARK_COUNT, 0)).isEqualTo(1));
+    }
+
+    @Test
+    void shouldDeadLetterAndFailAQuestionThatFailsMoreOftenThanTheParkLimit() {
+        LlmDouble llm = startLlm();
+        llm.mode(Mode.FAIL_500);
+        settings.putAll(Map.of(
+                "breaker.llm_service.failures", "1000",
+                "breaker.llm_service.retries", "0",
+                "qa.park.limit", "2",
+                "qa.park.backoff.seconds", "0.1"));
+        startWorker();
+
+        publish("doomed", "{\"id\":\"doomed\",\"question\":\"Will this ever work?\"}");
+
+        AnswerEvent failed = answers(1).get(0);
+        assertThat(failed.status()).isEqualTo(QuestionStatus.FAILED);
+        assertThat(failed.reason()).startsWith("The AI service failed to answer this question 3 times")
+                .contains(topics.questionsDeadLetter().name()).contains("HTTP 500: model crashed");
+        ConsumerRecord<byte[], byte[]> letter = probe.readAtLeast(topics.questionsDeadLetter().name(), 1, WAIT).get(0);
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.REASON)).isEqualTo(DeadLetters.REASON_PARK_LIMIT);
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.PARK_COUNT)).isEqualTo("3");
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
+        assertThat(llm.calls()).isEqualTo(3);
+        assertThat(store.find("doomed")).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.FAILED);
+    }
+
+    @Test
+    void shouldWaitAsLongAsARateLimitedLlmAsksBeforeTryingAgain() {
+        LlmDouble llm = startLlm();
+        llm.mode(Mode.RATE_LIMITED_429);
+        settings.putAll(Map.of("breaker.llm_service.retry.max.delay.seconds", "1"));
+        startWorker();
+
+        publish("later", "{\"id\":\"later\",\"question\":\"Not now?\"}");
+
+        ConsumerRecord<byte[], byte[]> parked = probe.readAtLeast(topics.parkedQuestions().name(), 1, WAIT).get(0);
+        Instant parkedAt = WorkHeaders.instant(parked.headers(), WorkHeaders.PARKED_AT).orElseThrow();
+        Instant notBefore = WorkHeaders.instant(parked.headers(), WorkHeaders.NOT_BEFORE).orElseThrow();
+        assertThat(Duration.between(parkedAt, notBefore)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertThat(llm.calls()).as("a Retry-After beyond the longest backoff is not retried in place").isEqualTo(1);
+        llm.mode(Mode.ANSWER);
+        assertThat(answers(1).get(0).status()).isEqualTo(QuestionStatus.ANSWERED);
     }
 
     @Test
@@ -192,6 +293,7 @@ class QaWorkerIT {
         LlmDouble llm = LlmDouble.start();
         resources.add(llm);
         settings.put("llm.url", llm.baseUrl());
+        settings.put("llm.model", "test-model");
         return llm;
     }
 
@@ -210,6 +312,26 @@ class QaWorkerIT {
         List<ConsumerRecord<byte[], byte[]>> records = probe.readAtLeast(topics.answers().name(), count, WAIT);
         assertThat(records).hasSize(count);
         return records.stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
+    }
+
+    private List<String> publishQuestions(int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String id = "q-" + i;
+            ids.add(id);
+            publish(id, "{\"id\":\"" + id + "\",\"question\":\"Question " + i + "?\"}");
+        }
+        return ids;
+    }
+
+    private void awaitStatuses(List<String> ids, QuestionStatus status) {
+        await().atMost(WAIT).until(() -> ids.stream().allMatch(id ->
+                store.find(id).map(record -> record.status() == status).orElse(false)));
+    }
+
+    private int answeredCount(List<String> ids) {
+        return (int) ids.stream().filter(id -> store.find(id)
+                .map(record -> record.status() == QuestionStatus.ANSWERED).orElse(false)).count();
     }
 
     private static Map<String, AnswerEvent> byId(List<AnswerEvent> answers) {

@@ -1,5 +1,8 @@
 package io.breakwater.core.breaker;
 
+import java.time.Duration;
+import java.util.Optional;
+
 import dev.failsafe.CircuitBreaker;
 import dev.failsafe.CircuitBreakerOpenException;
 import dev.failsafe.Failsafe;
@@ -46,8 +49,13 @@ public final class BreakerPolicy {
         RetryPolicy<Object> retry = RetryPolicy.builder()
                 .handleIf((result, failure) -> countsAgainstBreaker(failure))
                 .abortOn(CircuitBreakerOpenException.class)
+                // A dependency that asks for a longer wait than our longest backoff is not retried here: the
+                // caller parks the work with that wait as its not-before.
+                .abortIf((result, failure) -> retryAfter(failure).filter(wait -> wait.compareTo(settings.retryMaxDelay()) > 0).isPresent())
                 .withMaxRetries(settings.maxRetries())
                 .withBackoff(settings.retryDelay(), settings.retryMaxDelay())
+                .withDelayFnOn(context -> retryAfter(context.getLastException()).orElse(Duration.ofMillis(-1)),
+                        DependencyUnavailableException.class)
                 .build();
         Timeout<Object> timeout = Timeout.builder(settings.callTimeout()).withInterrupt().build();
         this.executor = Failsafe.with(retry, breaker, timeout);
@@ -92,6 +100,10 @@ public final class BreakerPolicy {
         } catch (RuntimeException e) {
             throw new DependencyUnavailableException(name() + " call failed: " + e, e);
         }
+    }
+
+    private static Optional<Duration> retryAfter(Throwable failure) {
+        return failure instanceof DependencyUnavailableException unavailable ? unavailable.retryAfter() : Optional.empty();
     }
 
     private static boolean countsAgainstBreaker(Throwable failure) {

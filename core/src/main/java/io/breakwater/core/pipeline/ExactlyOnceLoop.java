@@ -1,18 +1,22 @@
 package io.breakwater.core.pipeline;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -42,7 +46,11 @@ import io.breakwater.core.kafka.KafkaClients;
  * <p>If anything on the way to a commit fails, the transaction aborts, the consumer rewinds to the first record not
  * committed, and those records are handled again after a backoff: nothing is lost, and nothing is committed twice.
  * A record whose handler throws goes to the dead-letter topic with the exception in its headers, and the partition
- * moves on. When the records in hand reach {@link LoopSettings#maxInFlight()}, fetching pauses.
+ * moves on.
+ *
+ * <p>Fetched records wait in the loop until its {@link Admission} lets them be handled: up to its capacity at once,
+ * each partition oldest first, a partition holding while its next record must wait. A partition with records
+ * waiting is not fetched from, so memory stays bounded.
  *
  * <p>Runs on a thread of its own from {@link #start} until {@link #close}. Thread-safe to close from any thread.
  */
@@ -58,10 +66,13 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private final LoopSettings settings;
     private final KafkaSettings kafka;
     private final RecordHandler<R> handler;
+    private final Admission admission;
     private final Consumer<Throwable> onFailure;
     private final ExecutorService workers;
     private final Semaphore progress = new Semaphore(0);
     private final InFlight<R> inFlight = new InFlight<>();
+    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> waiting = new LinkedHashMap<>();
+    private final Map<TopicPartition, Long> heldUntilNanos = new HashMap<>();
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
 
@@ -72,17 +83,16 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private long resumeAtNanos;
     private Duration backoff = MIN_BACKOFF;
 
-    private ExactlyOnceLoop(LoopSettings settings, KafkaSettings kafka, RecordHandler<R> handler,
+    private ExactlyOnceLoop(LoopSettings settings, KafkaSettings kafka, RecordHandler<R> handler, Admission admission,
                             Consumer<Throwable> onFailure) {
         this.settings = settings;
         this.kafka = kafka;
         this.handler = handler;
+        this.admission = admission;
         this.onFailure = onFailure;
         this.workers = Executors.newFixedThreadPool(settings.concurrency(), DaemonThreads.named("bw-" + settings.name() + "-worker"));
-        Map<String, Object> consumerProps = KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
-                settings.groupId());
-        consumerProps.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(500, settings.maxInFlight()));
-        this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
+                settings.groupId()), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.producer = newProducer();
         this.thread = DaemonThreads.named("bw-" + settings.name() + "-loop").newThread(this::run);
     }
@@ -91,12 +101,13 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
      * Connects, takes over this instance's transactional id (aborting whatever a predecessor left open) and starts
      * consuming on a thread of its own.
      *
+     * @param admission when fetched records may be handled
      * @param onFailure called once, on the loop's thread, if the loop stops on an error it cannot recover from
      * @throws KafkaException if Kafka cannot be reached or refuses the transactional id
      */
     public static <R> ExactlyOnceLoop<R> start(LoopSettings settings, KafkaSettings kafka, RecordHandler<R> handler,
-                                               Consumer<Throwable> onFailure) {
-        ExactlyOnceLoop<R> loop = new ExactlyOnceLoop<>(settings, kafka, handler, onFailure);
+                                               Admission admission, Consumer<Throwable> onFailure) {
+        ExactlyOnceLoop<R> loop = new ExactlyOnceLoop<>(settings, kafka, handler, admission, onFailure);
         loop.thread.start();
         return loop;
     }
@@ -129,7 +140,8 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         try {
             consumer.subscribe(settings.inputTopics(), new Rebalance());
             while (running) {
-                pollAndSubmit();
+                poll();
+                admit();
                 awaitProgress();
                 if (inFlight.allDone() || System.nanoTime() - lastCommitNanos >= settings.commitInterval().toNanos()) {
                     commitDone();
@@ -150,13 +162,20 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
     }
 
-    private void pollAndSubmit() {
-        boolean hold = System.nanoTime() < resumeAtNanos || inFlight.size() >= settings.maxInFlight();
-        if (hold) {
-            consumer.pause(consumer.assignment());
-        } else if (!consumer.paused().isEmpty()) {
-            consumer.resume(consumer.paused());
+    /** Fetches more for the partitions that have nothing waiting, unless the loop is backing off. */
+    private void poll() {
+        Set<TopicPartition> assignment = consumer.assignment();
+        Set<TopicPartition> hold = System.nanoTime() < resumeAtNanos ? assignment : waiting.keySet();
+        Set<TopicPartition> pause = new HashSet<>();
+        Set<TopicPartition> resume = new HashSet<>(consumer.paused());
+        for (TopicPartition partition : assignment) {
+            if (hold.contains(partition)) {
+                pause.add(partition);
+                resume.remove(partition);
+            }
         }
+        consumer.pause(pause);
+        consumer.resume(resume);
         ConsumerRecords<byte[], byte[]> records;
         try {
             records = consumer.poll(inFlight.isEmpty() ? IDLE_POLL : Duration.ZERO);
@@ -167,8 +186,36 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             return;
         }
         for (ConsumerRecord<byte[], byte[]> record : records) {
-            inFlight.add(new TopicPartition(record.topic(), record.partition()), record.offset(),
-                    workers.submit(() -> handle(record)));
+            waiting.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), p -> new ArrayDeque<>())
+                    .addLast(record);
+        }
+    }
+
+    /** Hands waiting records to the workers, as far as the admission allows. */
+    private void admit() {
+        long now = System.nanoTime();
+        int capacity = admission.capacity();
+        for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>>> it = waiting.entrySet().iterator();
+             it.hasNext() && inFlight.size() < capacity; ) {
+            Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> entry = it.next();
+            TopicPartition partition = entry.getKey();
+            if (heldUntilNanos.getOrDefault(partition, now) > now) {
+                continue;
+            }
+            heldUntilNanos.remove(partition);
+            ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = entry.getValue();
+            while (!queue.isEmpty() && inFlight.size() < capacity) {
+                Duration hold = admission.holdFor(queue.peekFirst());
+                if (!hold.isZero() && !hold.isNegative()) {
+                    heldUntilNanos.put(partition, now + hold.toNanos());
+                    break;
+                }
+                ConsumerRecord<byte[], byte[]> record = queue.pollFirst();
+                inFlight.add(partition, record.offset(), workers.submit(() -> handle(record)));
+            }
+            if (queue.isEmpty()) {
+                it.remove();
+            }
         }
     }
 
@@ -241,7 +288,10 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private void retryLater(InFlight.Batch<R> batch, String why) {
         Map<TopicPartition, Long> rewind = new HashMap<>(inFlight.firstOffsets());
         batch.firstOffsets().forEach((partition, offset) -> rewind.merge(partition, offset, Math::min));
+        waiting.forEach((partition, queue) -> rewind.merge(partition, queue.peekFirst().offset(), Math::min));
         inFlight.abandonAll();
+        waiting.clear();
+        heldUntilNanos.clear();
         for (Map.Entry<TopicPartition, Long> entry : rewind.entrySet()) {
             if (consumer.assignment().contains(entry.getKey())) {
                 consumer.seek(entry.getKey(), entry.getValue());
@@ -267,6 +317,15 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
                     settings.name(), e.toString());
         }
         inFlight.abandonAll();
+    }
+
+    /** Forgets what is waiting or in hand for partitions this loop no longer owns. */
+    private void forget(Collection<TopicPartition> partitions) {
+        inFlight.abandon(partitions);
+        partitions.forEach(partition -> {
+            waiting.remove(partition);
+            heldUntilNanos.remove(partition);
+        });
     }
 
     private KafkaProducer<byte[], byte[]> newProducer() {
@@ -295,7 +354,6 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
     }
 
-
     /** Commits what finished before partitions move to another instance, and forgets the rest. */
     private final class Rebalance implements ConsumerRebalanceListener {
 
@@ -303,7 +361,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             if (!partitions.isEmpty()) {
                 commitDone();
-                inFlight.abandon(partitions);
+                forget(partitions);
             }
         }
 
@@ -313,7 +371,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            inFlight.abandon(partitions);
+            forget(partitions);
         }
     }
 }

@@ -13,11 +13,10 @@ import java.util.Objects;
  * @param groupId its consumer group: instances with the same group share the partitions
  * @param transactionalId stable per instance: a restarted instance aborts what its predecessor left open
  * @param concurrency records handled at once, each on its own worker thread
- * @param maxInFlight records polled but not yet committed, beyond which the loop stops fetching
  * @param commitInterval the longest a handled record waits for its transaction while others are still in hand
  */
 public record LoopSettings(String name, List<String> inputTopics, String deadLetterTopic, String groupId,
-                           String transactionalId, int concurrency, int maxInFlight, Duration commitInterval) {
+                           String transactionalId, int concurrency, Duration commitInterval) {
 
     public static final int DEFAULT_CONCURRENCY = 8;
     public static final int DEFAULT_MAX_IN_FLIGHT = 500;
@@ -35,10 +34,6 @@ public record LoopSettings(String name, List<String> inputTopics, String deadLet
         }
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1 but was " + concurrency);
-        }
-        if (maxInFlight < concurrency) {
-            throw new IllegalArgumentException("maxInFlight must be at least concurrency (" + concurrency
-                    + ") but was " + maxInFlight);
         }
     }
 }

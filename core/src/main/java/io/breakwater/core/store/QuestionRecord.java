@@ -12,10 +12,12 @@ import io.breakwater.core.event.Source;
  *
  * @param question the text, once known (a question published straight to Kafka is known once a worker reads it)
  * @param reason why it failed, or why it is parked
+ * @param parkCount while parked: how many attempts have failed so far
+ * @param nextAttemptAt while parked: not tried again before then
  */
 public record QuestionRecord(String id, QuestionStatus status, String question, String answer, List<Source> sources,
-                             AnsweredBy answeredBy, String reason, Instant submittedAt, Instant answeredAt,
-                             Instant updatedAt) {
+                             AnsweredBy answeredBy, String reason, Integer parkCount, Instant nextAttemptAt,
+                             Instant submittedAt, Instant answeredAt, Instant updatedAt) {
 
     public QuestionRecord {
         sources = sources == null ? List.of() : List.copyOf(sources);

@@ -35,6 +35,17 @@ public final class QuestionStore {
 
     private static final UpdateOptions UPSERT = new UpdateOptions().upsert(true);
 
+    /**
+     * A question waiting for the LLM to recover.
+     *
+     * @param question its text, when known
+     * @param reason why, for people
+     * @param parkCount failed attempts so far
+     * @param nextAttemptAt not tried again before then
+     */
+    public record Parked(String id, String question, String reason, int parkCount, Instant nextAttemptAt) {
+    }
+
     private final MongoCollection<Document> questions;
 
     public QuestionStore(MongoDatabase database) {
@@ -61,6 +72,36 @@ public final class QuestionStore {
         List<UpdateOneModel<Document>> writes = new ArrayList<>(outcomes.size());
         for (AnswerEvent outcome : outcomes) {
             writes.add(new UpdateOneModel<>(Filters.eq("_id", outcome.id()), outcomeUpdate(outcome), UPSERT));
+        }
+        questions.bulkWrite(writes);
+    }
+
+    /**
+     * Records questions as parked, unless already answered: a replayed question that found its answer stored is
+     * never parked, but this keeps an answer from being hidden even so.
+     */
+    public void recordParked(Collection<Parked> parked) {
+        if (parked.isEmpty()) {
+            return;
+        }
+        Instant now = Instant.now();
+        List<UpdateOneModel<Document>> writes = new ArrayList<>(parked.size() * 2);
+        for (Parked question : parked) {
+            // First make sure a document exists (a question published straight to Kafka has none yet), then park it.
+            writes.add(new UpdateOneModel<>(Filters.eq("_id", question.id()), Updates.combine(
+                    Updates.setOnInsert("status", QuestionStatus.PARKED.wireName()),
+                    Updates.setOnInsert("submittedAt", date(now))), UPSERT));
+            List<Bson> updates = new ArrayList<>(List.of(
+                    Updates.set("status", QuestionStatus.PARKED.wireName()),
+                    Updates.set("reason", question.reason()),
+                    Updates.set("parkCount", question.parkCount()),
+                    Updates.set("nextAttemptAt", date(question.nextAttemptAt())),
+                    Updates.set("updatedAt", date(now))));
+            if (question.question() != null) {
+                updates.add(Updates.set("question", question.question()));
+            }
+            writes.add(new UpdateOneModel<>(Filters.and(Filters.eq("_id", question.id()),
+                    Filters.ne("status", QuestionStatus.ANSWERED.wireName())), Updates.combine(updates)));
         }
         questions.bulkWrite(writes);
     }
@@ -94,6 +135,8 @@ public final class QuestionStore {
         updates.add(Updates.set("answeredAt", date(at)));
         updates.add(Updates.set("updatedAt", date(Instant.now())));
         updates.add(Updates.setOnInsert("submittedAt", date(at)));
+        updates.add(Updates.unset("parkCount"));
+        updates.add(Updates.unset("nextAttemptAt"));
         if (outcome.question() != null) {
             updates.add(Updates.set("question", outcome.question()));
         }
@@ -124,6 +167,8 @@ public final class QuestionStore {
                 sources,
                 by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model")),
                 document.getString("reason"),
+                document.getInteger("parkCount"),
+                instant(document.getDate("nextAttemptAt")),
                 instant(document.getDate("submittedAt")),
                 instant(document.getDate("answeredAt")),
                 instant(document.getDate("updatedAt")));

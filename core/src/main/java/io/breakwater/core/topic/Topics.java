@@ -18,12 +18,18 @@ import io.breakwater.core.event.QuestionEvent;
  *
  * @param questions {@code qa.questions}: questions to answer, keyed by id
  * @param answers {@code qa.answers}: answered and failed questions, keyed by id
- * @param questionsDeadLetter {@code qa.questions.dlq}: question records that cannot be processed, as they came,
- *     with the reason in headers
+ * @param parkedQuestions {@code qa.questions.parked}: questions waiting for the LLM to recover, as they came,
+ *     with why and until when in headers
+ * @param questionsDeadLetter {@code qa.questions.dlq}: question records that cannot be processed, or failed too
+ *     often, as they came, with the reason in headers
+ * @param deadLetterReplays {@code breakwater.dlq.replays}: which dead letters an operator has put back, keyed by
+ *     {@code topic/partition/offset}, so that no dead letter is replayed twice; compacted
  */
 public record Topics(Topic<String, QuestionEvent> questions,
                      Topic<String, AnswerEvent> answers,
-                     Topic<byte[], byte[]> questionsDeadLetter) {
+                     Topic<byte[], byte[]> parkedQuestions,
+                     Topic<byte[], byte[]> questionsDeadLetter,
+                     Topic<String, String> deadLetterReplays) {
 
     public static final int DEFAULT_PARTITIONS = 3;
     public static final int DEFAULT_REPLICATION_FACTOR = 1;
@@ -45,13 +51,17 @@ public record Topics(Topic<String, QuestionEvent> questions,
                         new JsonSerde<>(QuestionEvent.class), spec),
                 new Topic<>(name(settings, prefix, "answers", "qa.answers"), ids,
                         new JsonSerde<>(AnswerEvent.class), spec),
+                new Topic<>(name(settings, prefix, "questions.parked", "qa.questions.parked"), Serdes.ByteArray(),
+                        Serdes.ByteArray(), spec),
                 new Topic<>(name(settings, prefix, "questions.dlq", "qa.questions.dlq"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec));
+                        Serdes.ByteArray(), spec),
+                new Topic<>(name(settings, prefix, "dlq.replays", "breakwater.dlq.replays"), ids, Serdes.String(),
+                        spec.withConfig("cleanup.policy", "compact")));
     }
 
     /** Every topic, for creation at start. */
     public List<Topic<?, ?>> all() {
-        return List.of(questions, answers, questionsDeadLetter);
+        return List.of(questions, answers, parkedQuestions, questionsDeadLetter, deadLetterReplays);
     }
 
     private static String name(Settings settings, String prefix, String role, String defaultName) {

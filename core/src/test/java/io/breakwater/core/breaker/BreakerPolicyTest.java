@@ -104,6 +104,19 @@ class BreakerPolicyTest {
         assertThat(policy.breaker().isClosed()).isTrue();
     }
 
+    @Test
+    void shouldNotRetryWhenTheDependencyAsksForALongerWaitThanTheLongestBackoff() {
+        BreakerPolicy policy = new BreakerPolicy(settings(5, 2, Duration.ofMinutes(1), Duration.ofSeconds(5)));
+
+        assertThatThrownBy(() -> policy.call(() -> {
+            calls.incrementAndGet();
+            throw new DependencyUnavailableException("HTTP 429", Duration.ofSeconds(30), null);
+        })).isInstanceOfSatisfying(DependencyUnavailableException.class, e ->
+                assertThat(e.retryAfter()).contains(Duration.ofSeconds(30)));
+
+        assertThat(calls).hasValue(1);
+    }
+
     private String failing() {
         calls.incrementAndGet();
         throw new DependencyUnavailableException("HTTP 503");

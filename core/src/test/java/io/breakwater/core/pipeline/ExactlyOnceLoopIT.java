@@ -1,6 +1,7 @@
 package io.breakwater.core.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -108,11 +109,11 @@ class ExactlyOnceLoopIT {
         assertThat(dead).hasSize(1);
         ConsumerRecord<byte[], byte[]> letter = dead.get(0);
         assertThat(text(letter.value())).isEqualTo("boom");
-        assertThat(DeadLetters.header(letter.headers(), DeadLetters.REASON)).isEqualTo(DeadLetters.REASON_HANDLER_ERROR);
-        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ERROR_CLASS)).isEqualTo(IllegalStateException.class.getName());
-        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ERROR_MESSAGE)).isEqualTo("cannot upper-case a bomb");
-        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ORIGIN_TOPIC)).isEqualTo(input);
-        assertThat(DeadLetters.header(letter.headers(), DeadLetters.ORIGIN_OFFSET)).isNotNull();
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.REASON)).isEqualTo(DeadLetters.REASON_HANDLER_ERROR);
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ERROR_CLASS)).isEqualTo(IllegalStateException.class.getName());
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ERROR_MESSAGE)).isEqualTo("cannot upper-case a bomb");
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(input);
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_OFFSET)).isNotNull();
     }
 
     @Test
@@ -138,10 +139,77 @@ class ExactlyOnceLoopIT {
         assertThat(handled.get()).as("records handled again after the failed side effects").isGreaterThan(30);
     }
 
+    @Test
+    void shouldHandleNothingWhileTheAdmissionAllowsNoneAndEverythingOnceItDoes() {
+        publish(20);
+        AtomicInteger handled = new AtomicInteger();
+        AtomicInteger capacity = new AtomicInteger(0);
+        start("gated", new Upper(handled), new Admission() {
+            @Override
+            public int capacity() {
+                return capacity.get();
+            }
+
+            @Override
+            public Duration holdFor(ConsumerRecord<byte[], byte[]> record) {
+                return Duration.ZERO;
+            }
+        });
+
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> handled.get() == 0);
+        capacity.set(2);
+
+        assertThat(probe.readAtLeast(output, 20, Duration.ofSeconds(30))).hasSize(20);
+        assertThat(handled).hasValue(20);
+    }
+
+    @Test
+    void shouldHoldAPartitionWhileItsNextRecordIsNotDueAndKeepItsOrder() {
+        TopicSpec single = new TopicSpec(1, (short) 1, Map.of());
+        String ordered = input + "-ordered";
+        try (Admin admin = KafkaClients.createAdmin(kafka, "test-admin")) {
+            TopicAdmin.ensure(admin, List.of(new Topic<>(ordered, Serdes.ByteArray(), Serdes.ByteArray(), single)));
+        }
+        for (int i = 0; i < 5; i++) {
+            probe.publish(ordered, key("k" + i), value("v" + i));
+        }
+        long due = System.nanoTime() + Duration.ofMillis(500).toNanos();
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LoopSettings settings = new LoopSettings("held", List.of(ordered), deadLetters, "group-" + ordered,
+                "tx-" + ordered, 4, Duration.ofMillis(50));
+        loops.add(ExactlyOnceLoop.start(settings, kafka, new Upper(new AtomicInteger()) {
+            @Override
+            public String handle(ConsumerRecord<byte[], byte[]> record) {
+                order.add(text(record.value()));
+                return super.handle(record);
+            }
+        }, new Admission() {
+            @Override
+            public int capacity() {
+                return 1;
+            }
+
+            @Override
+            public Duration holdFor(ConsumerRecord<byte[], byte[]> record) {
+                // The third record is not due for half a second; the ones behind it must wait with it.
+                long left = due - System.nanoTime();
+                return text(record.value()).equals("v2") && left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+            }
+        }, failures::add));
+
+        assertThat(probe.readAtLeast(output, 5, Duration.ofSeconds(30))).hasSize(5);
+        assertThat(order).containsExactly("v0", "v1", "v2", "v3", "v4");
+        assertThat(System.nanoTime()).isGreaterThanOrEqualTo(due);
+    }
+
     private void start(String name, RecordHandler<String> handler) {
+        start(name, handler, Admission.upTo(50));
+    }
+
+    private void start(String name, RecordHandler<String> handler, Admission admission) {
         LoopSettings settings = new LoopSettings(name, List.of(input), deadLetters, "group-" + input,
-                "tx-" + input + "-" + name, 4, 50, Duration.ofMillis(50));
-        loops.add(ExactlyOnceLoop.start(settings, kafka, handler, failures::add));
+                "tx-" + input + "-" + name, 4, Duration.ofMillis(50));
+        loops.add(ExactlyOnceLoop.start(settings, kafka, handler, admission, failures::add));
     }
 
     private void publish(int count) {
