@@ -1,5 +1,6 @@
 package io.breakwater.launcher;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 
@@ -28,6 +29,8 @@ public final class Breakwater {
             "               BW_KAFKA_BOOTSTRAP / BW_MONGO_URI are set, the ingest API and the QA worker",
             "  ingest-api   run only the ingest API (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  qa-worker    run only the QA worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
+            "  dlq list <topic>                              what a dead-letter topic holds, and why",
+            "  dlq replay <topic> [--reason R] [--limit N]   put dead letters back on their origin topic, once each",
             "  help         show this",
             "",
             "Settings come from BW_* environment variables, or a properties file named by BW_CONFIG_FILE;",
@@ -46,6 +49,8 @@ public final class Breakwater {
             });
             case "ingest-api" -> run("Ingest API", (settings, onFailure) -> IngestApi.start(settings));
             case "qa-worker" -> run("QA worker", QaWorker::start);
+            case "dlq" -> System.exit(tool(() -> DeadLetterCommand.run(List.of(args).subList(1, args.length),
+                    Settings.fromEnvironment(), System.out)));
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> {
                 System.err.println("Unknown command '" + command + "'." + System.lineSeparator() + USAGE);
@@ -82,6 +87,20 @@ public final class Breakwater {
             stopped.countDown();
         }, "bw-shutdown"));
         awaitQuietly(stopped);
+    }
+
+    /** Runs a one-shot command, turning a bad setting or an unreachable cluster into a message and an exit code. */
+    private static int tool(java.util.function.IntSupplier command) {
+        try {
+            return command.getAsInt();
+        } catch (ConfigException e) {
+            System.err.println("Configuration error: " + e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            log.debug("command failed", e);
+            System.err.println(e.getMessage());
+            return 1;
+        }
     }
 
     /** A service that died cannot be trusted to recover: stop the process so a supervisor can restart it. */

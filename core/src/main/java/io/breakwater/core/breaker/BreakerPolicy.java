@@ -41,8 +41,10 @@ public final class BreakerPolicy {
                 .withFailureThreshold(settings.failureThreshold())
                 .withSuccessThreshold(settings.successThreshold())
                 .withDelay(settings.openDuration())
-                .onOpen(event -> log.warn("Breaker {} opened after {} consecutive failures; calls are refused for {} s",
-                        name, settings.failureThreshold(), settings.openDuration().toMillis() / 1000.0))
+                .onOpen(event -> log.warn("Breaker {} opened {}; calls are refused for {} s", name,
+                        event.getPreviousState() == CircuitBreaker.State.HALF_OPEN ? "again: a trial call failed"
+                                : "after " + settings.failureThreshold() + " consecutive failures",
+                        settings.openDuration().toMillis() / 1000.0))
                 .onHalfOpen(event -> log.info("Breaker {} half-open: letting trial calls through", name))
                 .onClose(event -> log.info("Breaker {} closed: {} is healthy again", name, name))
                 .build();

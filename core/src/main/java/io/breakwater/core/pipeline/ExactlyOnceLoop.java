@@ -17,6 +17,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -91,8 +93,14 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         this.admission = admission;
         this.onFailure = onFailure;
         this.workers = Executors.newFixedThreadPool(settings.concurrency(), DaemonThreads.named("bw-" + settings.name() + "-worker"));
-        this.consumer = new KafkaConsumer<>(KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
-                settings.groupId()), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        Map<String, Object> consumerProps = KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
+                settings.groupId());
+        // Static membership: an instance restarted after a crash takes its partitions back at once, instead of
+        // waiting for the group to notice that its old self is dead.
+        consumerProps.putIfAbsent(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.transactionalId());
+        // A dead instance's partitions wait this long for a new owner; the default 45 s is long for a question.
+        consumerProps.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.producer = newProducer();
         this.thread = DaemonThreads.named("bw-" + settings.name() + "-loop").newThread(this::run);
     }
@@ -158,7 +166,9 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         } finally {
             workers.shutdownNow();
             closeQuietly(producer);
-            closeQuietly(consumer);
+            // A static member stays in its group after close unless told to leave: hand the partitions over now.
+            closeQuietly(() -> consumer.close(CloseOptions.groupMembershipOperation(
+                    CloseOptions.GroupMembershipOperation.LEAVE_GROUP)));
         }
     }
 

@@ -43,6 +43,7 @@ public final class LlmDouble implements AutoCloseable {
         return thread;
     });
     private volatile Mode mode = Mode.ANSWER;
+    private volatile long answerDelayMillis;
     private volatile CountDownLatch hang = new CountDownLatch(1);
     private HttpServer server;
 
@@ -100,6 +101,11 @@ public final class LlmDouble implements AutoCloseable {
         }
     }
 
+    /** How long each answer takes, as a real model's would. */
+    public void answerDelay(java.time.Duration delay) {
+        this.answerDelayMillis = delay.toMillis();
+    }
+
     /** The answer text the double gives for {@code question}. */
     public static String answerTo(String question) {
         return "LLM answer to: " + question;
@@ -134,7 +140,10 @@ public final class LlmDouble implements AutoCloseable {
             String authorization = exchange.getRequestHeaders().getFirst("Authorization");
             authorizations.add(authorization == null ? "" : authorization);
             switch (mode) {
-                case ANSWER -> respond(exchange, 200, completion(answerTo(question)));
+                case ANSWER -> {
+                    sleepQuietly(answerDelayMillis);
+                    respond(exchange, 200, completion(answerTo(question)));
+                }
                 case FAIL_500 -> respond(exchange, 500, "{\"error\":{\"message\":\"model crashed\"}}");
                 case RATE_LIMITED_429 -> {
                     exchange.getResponseHeaders().add("Retry-After", "2");
@@ -176,6 +185,17 @@ public final class LlmDouble implements AutoCloseable {
 
     private static String escape(String text) {
         return text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    private static void sleepQuietly(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            TimeUnit.MILLISECONDS.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -44,6 +44,17 @@ public final class TopicProbe {
         }
     }
 
+    /** Publishes UTF-8 keys and values in their order, with one producer, and waits until the broker has them all. */
+    public void publishAll(String topic, Map<String, String> keysAndValues) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            keysAndValues.forEach((key, value) -> producer.send(new ProducerRecord<>(topic,
+                    key.getBytes(java.nio.charset.StandardCharsets.UTF_8), value.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+            producer.flush();
+        }
+    }
+
     public void publish(String topic, byte[] key, byte[] value) {
         publish(topic, key, value, new org.apache.kafka.common.header.internals.RecordHeaders());
     }

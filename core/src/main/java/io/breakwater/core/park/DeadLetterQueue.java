@@ -1,0 +1,173 @@
+package io.breakwater.core.park;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.pipeline.WorkHeaders;
+import io.breakwater.core.topic.Topic;
+
+/**
+ * What operators do with a dead-letter topic: see what is there and why, and put letters back on the topic their
+ * work first came from once the cause is fixed. Each letter is put back at most once: the replayed record and a
+ * marker on the replays topic commit in one transaction, and letters with a marker are skipped. Not thread-safe.
+ */
+public final class DeadLetterQueue {
+
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final String NO_REASON = "(none)";
+
+    /** One dead letter, as operators read it. */
+    public record Letter(String topic, int partition, long offset, String key, String reason, String errorClass,
+                         String errorMessage, String originTopic, Instant deadLetteredAt, boolean replayed) {
+
+        String coordinates() {
+            return topic + "/" + partition + "/" + offset;
+        }
+    }
+
+    /** What a dead-letter topic holds: counts by reason, how many were replayed already, and a few examples. */
+    public record Summary(String topic, int total, int replayed, Map<String, Integer> byReason, List<Letter> examples) {
+    }
+
+    /** What a replay did. */
+    public record Replay(int replayed, int alreadyReplayed, int notMatching, int withoutOrigin,
+                         Map<String, Integer> byOriginTopic) {
+    }
+
+    private final KafkaSettings kafka;
+    private final Topic<String, String> replays;
+
+    /** @param replays the compacted topic that remembers which letters were put back */
+    public DeadLetterQueue(KafkaSettings kafka, Topic<String, String> replays) {
+        this.kafka = kafka;
+        this.replays = replays;
+    }
+
+    public Summary summarize(String topic, int examples) {
+        Set<String> replayed = replayedLetters();
+        Map<String, Integer> byReason = new TreeMap<>();
+        List<Letter> sample = new ArrayList<>();
+        int[] counts = new int[2];
+        readAll(topic, record -> {
+            Letter letter = letter(record, replayed);
+            counts[0]++;
+            counts[1] += letter.replayed() ? 1 : 0;
+            byReason.merge(letter.reason(), 1, Integer::sum);
+            if (sample.size() < examples) {
+                sample.add(letter);
+            }
+        });
+        return new Summary(topic, counts[0], counts[1], byReason, sample);
+    }
+
+    /**
+     * Puts letters back on their origin topics with their Breakwater headers (park count, errors) removed, so the
+     * work starts afresh, and {@value WorkHeaders#REPLAYED_FROM} naming the letter.
+     *
+     * @param reason only letters with this reason, if given
+     * @param limit at most this many
+     */
+    public Replay replay(String topic, Optional<String> reason, int limit) {
+        Set<String> replayed = replayedLetters();
+        List<ConsumerRecord<byte[], byte[]>> chosen = new ArrayList<>();
+        int[] skipped = new int[3];
+        readAll(topic, record -> {
+            Letter letter = letter(record, replayed);
+            if (letter.replayed()) {
+                skipped[0]++;
+            } else if (reason.isPresent() && !reason.get().equals(letter.reason()) || chosen.size() >= limit) {
+                skipped[1]++;
+            } else if (letter.originTopic() == null) {
+                skipped[2]++;
+            } else {
+                chosen.add(record);
+            }
+        });
+        Map<String, Integer> byOrigin = new TreeMap<>();
+        if (!chosen.isEmpty()) {
+            String transactionalId = "breakwater-dlq-replay-" + topic;
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                    KafkaClients.transactionalProducer(kafka, transactionalId, transactionalId),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                for (ConsumerRecord<byte[], byte[]> record : chosen) {
+                    String origin = WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_TOPIC);
+                    String coordinates = record.topic() + "/" + record.partition() + "/" + record.offset();
+                    Headers headers = WorkHeaders.copy(record.headers(), false);
+                    WorkHeaders.set(headers, WorkHeaders.REPLAYED_FROM, coordinates);
+                    producer.send(new ProducerRecord<>(origin, null, record.key(), record.value(), headers));
+                    producer.send(replays.serialized(coordinates, Instant.now().toString()));
+                    byOrigin.merge(origin, 1, Integer::sum);
+                }
+                producer.commitTransaction();
+            }
+        }
+        return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], byOrigin);
+    }
+
+    private Set<String> replayedLetters() {
+        Set<String> replayed = new HashSet<>();
+        readAll(replays.name(), record -> replayed.add(new String(record.key(), StandardCharsets.UTF_8)));
+        return replayed;
+    }
+
+    private static Letter letter(ConsumerRecord<byte[], byte[]> record, Set<String> replayed) {
+        Headers headers = record.headers();
+        String reason = WorkHeaders.text(headers, WorkHeaders.REASON);
+        Letter letter = new Letter(record.topic(), record.partition(), record.offset(),
+                record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8),
+                reason == null ? NO_REASON : reason,
+                WorkHeaders.text(headers, WorkHeaders.ERROR_CLASS),
+                WorkHeaders.text(headers, WorkHeaders.ERROR_MESSAGE),
+                WorkHeaders.text(headers, WorkHeaders.ORIGIN_TOPIC),
+                WorkHeaders.instant(headers, WorkHeaders.DEAD_LETTERED_AT).orElse(null),
+                false);
+        return replayed.contains(letter.coordinates())
+                ? new Letter(letter.topic(), letter.partition(), letter.offset(), letter.key(), letter.reason(),
+                        letter.errorClass(), letter.errorMessage(), letter.originTopic(), letter.deadLetteredAt(), true)
+                : letter;
+    }
+
+    /** Reads every committed record the topic holds now, from the beginning, without a consumer group. */
+    private void readAll(String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                KafkaClients.transactionalConsumer(kafka, "breakwater-dlq-" + UUID.randomUUID(), "unused"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<PartitionInfo> partitions = consumer.partitionsFor(topic);
+            if (partitions == null || partitions.isEmpty()) {
+                throw new IllegalArgumentException("There is no topic " + topic);
+            }
+            List<TopicPartition> assigned = partitions.stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+            consumer.assign(assigned);
+            consumer.seekToBeginning(assigned);
+            Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
+            while (assigned.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))) {
+                consumer.poll(POLL).forEach(each);
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.breakwater.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.mongodb.client.MongoClient;
+
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.TopicAdmin;
+import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.FreePort;
+import io.breakwater.embedded.junit.EmbeddedServers;
+import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.embedded.junit.TopicProbe;
+
+/** Hard kills ({@code kill -9}) at moments nobody chose, then restarts: nothing accepted is lost or answered twice. */
+@ExtendWith(EmbeddedServersExtension.class)
+class CrashRecoveryIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final Duration READY = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldAnswerEveryQuestionOnceThoughTheWorkerIsKilledTwiceMidBatch(EmbeddedServers servers) throws Exception {
+        String run = "crash-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> settings = Map.of(
+                "kafka.bootstrap", servers.bootstrapServers(),
+                "mongo.uri", servers.mongoUri(),
+                "mongo.database", run,
+                "topic.prefix", run + ".",
+                "qa.group", run);
+        Topics topics = Topics.from(Settings.of(settings));
+        TopicProbe probe = new TopicProbe(servers.bootstrapServers());
+        int questions = 300;
+
+        try (LlmDouble llm = LlmDouble.start();
+             MongoClient mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run))) {
+            llm.answerDelay(Duration.ofMillis(20));
+            Map<String, String> environment = environment(settings);
+            environment.putAll(Map.of("BW_LLM_URL", llm.baseUrl(), "BW_LLM_MODEL", "m", "BW_INSTANCE_ID", "crashy"));
+            Path log = dir.resolve("worker.log");
+            Map<String, String> records = new LinkedHashMap<>();
+            for (int i = 0; i < questions; i++) {
+                records.put("k-" + i, "{\"id\":\"k-" + i + "\",\"question\":\"Killed " + i + "?\"}");
+            }
+            try (Admin admin = KafkaClients.createAdmin(new KafkaSettings(servers.bootstrapServers(), Map.of()), "crash-it")) {
+                TopicAdmin.ensure(admin, topics.all());
+            }
+            probe.publishAll(topics.questions().name(), records);
+
+            ServiceProcess first = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY);
+            await().atMost(READY).until(() -> llm.calls() >= 40);
+            first.kill();
+            int callsAtFirstKill = llm.calls();
+
+            ServiceProcess second = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY);
+            await().atMost(READY).until(() -> llm.calls() >= callsAtFirstKill + 100);
+            second.kill();
+
+            try (ServiceProcess third = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY)) {
+                QuestionStore store = new QuestionStore(mongo.getDatabase(run));
+                await().atMost(Duration.ofSeconds(90)).until(() -> answeredInStore(store, "k-", questions) == questions);
+                List<ConsumerRecord<byte[], byte[]>> answers = probe.readAll(topics.answers().name(), Duration.ofSeconds(2));
+                System.out.printf("Killed a worker twice: %d questions, %d LLM calls, %d answers on %s%n", questions,
+                        llm.calls(), answers.size(), topics.answers().name());
+                assertThat(ids(answers)).hasSize(questions);
+                assertThat(answers).as("one answer per question, none twice").hasSize(questions);
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepAndFinishEveryAcceptedQuestionWhenUpIsKilledAndRestartedOnItsData() throws Exception {
+        int apiPort = FreePort.find();
+        Map<String, String> environment = environment(Map.of(
+                "data.dir", dir.resolve("data").toString(),
+                "embedded.kafka.port", Integer.toString(FreePort.find()),
+                "embedded.mongo.port", Integer.toString(FreePort.find()),
+                "api.port", Integer.toString(apiPort),
+                "api.host", "127.0.0.1"));
+        Path log = dir.resolve("up.log");
+        List<String> ids = new ArrayList<>();
+
+        try (LlmDouble llm = LlmDouble.start()) {
+            llm.answerDelay(Duration.ofMillis(200));
+            environment.putAll(Map.of("BW_LLM_URL", llm.baseUrl(), "BW_LLM_MODEL", "m"));
+            ServiceProcess up = ServiceProcess.start(List.of("up"), environment, log, "Breakwater is up.", READY);
+            for (int i = 0; i < 60; i++) {
+                ids.add(ask(apiPort, "Accepted before the crash " + i + "?"));
+            }
+            up.kill();
+            assertThat(llm.calls()).as("questions still unanswered when it was killed").isLessThan(60);
+
+            try (ServiceProcess restarted = ServiceProcess.start(List.of("up"), environment, log, "Breakwater is up.", READY)) {
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                        .until(() -> ids.stream().allMatch(id -> "answered".equals(status(apiPort, id))));
+                String bootstrap = "127.0.0.1:" + environment.get("BW_EMBEDDED_KAFKA_PORT");
+                List<ConsumerRecord<byte[], byte[]>> answers = new TopicProbe(bootstrap).readAll("qa.answers", Duration.ofSeconds(2));
+                System.out.printf("Killed breakwater up: %d questions accepted, %d LLM calls, %d answers%n", ids.size(),
+                        llm.calls(), answers.size());
+                assertThat(ids(answers)).containsExactlyInAnyOrderElementsOf(ids);
+                assertThat(answers).as("one answer per question, none twice").hasSize(ids.size());
+                assertThat(answers).allSatisfy(record -> assertThat(EventJson.decode(record.value(), AnswerEvent.class)
+                        .status()).isEqualTo(QuestionStatus.ANSWERED));
+            }
+        }
+    }
+
+    private static Map<String, String> environment(Map<String, String> settings) {
+        Map<String, String> environment = new HashMap<>();
+        settings.forEach((key, value) -> environment.put(Settings.variableName(key), value));
+        return environment;
+    }
+
+    private static String ask(int port, String question) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/questions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"" + question + "\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(202);
+        return EventJson.mapper().readTree(response.body()).get("id").asText();
+    }
+
+    private static String status(int port, String id) {
+        try {
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/api/v1/questions/" + id)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? EventJson.mapper().readTree(response.body()).get("status").asText() : null;
+        } catch (java.io.IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static long answeredInStore(QuestionStore store, String prefix, int count) {
+        long answered = 0;
+        for (int i = 0; i < count; i++) {
+            answered += store.find(prefix + i).filter(record -> record.status() == QuestionStatus.ANSWERED).isPresent() ? 1 : 0;
+        }
+        return answered;
+    }
+
+    private static Set<String> ids(List<ConsumerRecord<byte[], byte[]>> records) {
+        Set<String> ids = new HashSet<>();
+        records.forEach(record -> ids.add(new String(record.key(), StandardCharsets.UTF_8)));
+        return ids;
+    }
+}
