@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -21,12 +22,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.mongodb.client.MongoClient;
 
+import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.park.DeadLetterQueue;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
@@ -251,6 +254,16 @@ class QaWorkerIT {
         assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
         assertThat(llm.calls()).isEqualTo(3);
         assertThat(store.find("doomed")).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.FAILED);
+
+        // The LLM is fixed; an operator re-drives the dead letter and the question is answered after all.
+        llm.mode(Mode.ANSWER);
+        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics.deadLetterReplays());
+        assertThat(queue.replay(topics.questionsDeadLetter().name(), Optional.of(DeadLetters.REASON_PARK_LIMIT), 10)
+                .replayed()).isEqualTo(1);
+
+        List<AnswerEvent> outcomes = answers(2);
+        assertThat(outcomes.get(1).status()).isEqualTo(QuestionStatus.ANSWERED);
+        awaitStatuses(List.of("doomed"), QuestionStatus.ANSWERED);
     }
 
     @Test
