@@ -54,10 +54,10 @@ final class DeadLetterCommand {
             } else {
                 DeadLetterQueue.Replay replay = queue.replay(topic, Optional.ofNullable(options.get("reason")),
                         integer(options, "limit", Integer.MAX_VALUE));
-                out.printf("Replayed %d dead letter(s) from %s%s; %d replayed before, %d not matching, %d without an"
-                                + " origin topic.%n", replay.replayed(), topic, replay.byOriginTopic().isEmpty() ? ""
-                                : " to " + replay.byOriginTopic(), replay.alreadyReplayed(), replay.notMatching(),
-                        replay.withoutOrigin());
+                out.printf("Replayed %d dead letter(s) from %s%s; %d replayed before, %d of another reason, %d beyond"
+                                + " the limit, %d without an origin topic.%n", replay.replayed(), topic,
+                        replay.byOriginTopic().isEmpty() ? "" : " to " + replay.byOriginTopic(), replay.alreadyReplayed(),
+                        replay.notMatching(), replay.beyondLimit(), replay.withoutOrigin());
             }
             return 0;
         } catch (IllegalArgumentException e) {

@@ -52,7 +52,7 @@ public final class DeadLetterQueue {
     }
 
     /** What a replay did. */
-    public record Replay(int replayed, int alreadyReplayed, int notMatching, int withoutOrigin,
+    public record Replay(int replayed, int alreadyReplayed, int notMatching, int beyondLimit, int withoutOrigin,
                          Map<String, Integer> byOriginTopic) {
     }
 
@@ -92,14 +92,16 @@ public final class DeadLetterQueue {
     public Replay replay(String topic, Optional<String> reason, int limit) {
         Set<String> replayed = replayedLetters();
         List<ConsumerRecord<byte[], byte[]>> chosen = new ArrayList<>();
-        int[] skipped = new int[3];
+        int[] skipped = new int[4];
         readAll(topic, record -> {
             Letter letter = letter(record, replayed);
             if (letter.replayed()) {
                 skipped[0]++;
-            } else if (reason.isPresent() && !reason.get().equals(letter.reason()) || chosen.size() >= limit) {
+            } else if (reason.isPresent() && !reason.get().equals(letter.reason())) {
                 skipped[1]++;
             } else if (letter.originTopic() == null) {
+                skipped[3]++;
+            } else if (chosen.size() >= limit) {
                 skipped[2]++;
             } else {
                 chosen.add(record);
@@ -125,7 +127,7 @@ public final class DeadLetterQueue {
                 producer.commitTransaction();
             }
         }
-        return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], byOrigin);
+        return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], skipped[3], byOrigin);
     }
 
     private Set<String> replayedLetters() {
