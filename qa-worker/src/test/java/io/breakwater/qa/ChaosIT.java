@@ -1,6 +1,7 @@
 package io.breakwater.qa;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,6 +13,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -63,7 +68,6 @@ class ChaosIT {
         Topics topics = Topics.from(Settings.of(values));
         TopicProbe probe = new TopicProbe(servers.bootstrapServers());
         List<Throwable> failures = new ArrayList<>();
-        int outages = 0;
 
         try (LlmDouble llm = LlmDouble.start()) {
             // Slow enough that the questions are still being answered when the outages come.
@@ -77,13 +81,25 @@ class ChaosIT {
                 probe.publishAll(topics.questions().name(), questions);
                 Set<String> accepted = questions.keySet();
 
+                AtomicInteger outages = new AtomicInteger();
+                ScheduledExecutorService monkey = Executors.newSingleThreadScheduledExecutor();
                 long end = System.nanoTime() + CHAOS.toNanos();
-                while (System.nanoTime() < end) {
-                    boolean outage = random.nextInt(10) < 4;
-                    llm.mode(outage ? OUTAGES.get(random.nextInt(OUTAGES.size())) : Mode.ANSWER);
-                    outages += outage ? 1 : 0;
-                    Thread.sleep(150 + random.nextInt(250));
-                }
+                // Every 150-400 ms the LLM changes: four times in ten into an outage of a random kind.
+                monkey.execute(new Runnable() {
+                    @Override
+                    public void run() {
+                        if (System.nanoTime() >= end) {
+                            return;
+                        }
+                        boolean outage = random.nextInt(10) < 4;
+                        llm.mode(outage ? OUTAGES.get(random.nextInt(OUTAGES.size())) : Mode.ANSWER);
+                        outages.addAndGet(outage ? 1 : 0);
+                        monkey.schedule(this, 150 + random.nextInt(250), TimeUnit.MILLISECONDS);
+                    }
+                });
+                await().atMost(CHAOS.plusSeconds(10)).until(() -> System.nanoTime() >= end);
+                monkey.shutdown();
+                assertThat(monkey.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
                 llm.mode(Mode.ANSWER);
 
                 List<ConsumerRecord<byte[], byte[]>> records = probe.readUntil(topics.answers().name(),
@@ -100,7 +116,7 @@ class ChaosIT {
                 long duplicated = records.size() - ended.size();
                 int parks = probe.readAll(topics.parkedQuestions().name(), Duration.ofMillis(500)).size();
                 System.out.printf("Chaos (seed %d, %d outages, %d LLM calls, %d parks): %d accepted, %d answered,"
-                                + " %d failed, %d lost, %d duplicated%n", seed, outages, llm.calls(), parks,
+                                + " %d failed, %d lost, %d duplicated%n", seed, outages.get(), llm.calls(), parks,
                         accepted.size(), answered, failed, lost, duplicated);
                 assertThat(parks).as("the outages parked questions").isPositive();
 

@@ -1,12 +1,9 @@
 package io.breakwater.core.pipeline;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,8 +70,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private final ExecutorService workers;
     private final Semaphore progress = new Semaphore(0);
     private final InFlight<R> inFlight = new InFlight<>();
-    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> waiting = new LinkedHashMap<>();
-    private final Map<TopicPartition, Long> heldUntilNanos = new HashMap<>();
+    private final Waiting waiting = new Waiting();
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
 
@@ -175,7 +171,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     /** Fetches more for the partitions that have nothing waiting, unless the loop is backing off. */
     private void poll() {
         Set<TopicPartition> assignment = consumer.assignment();
-        Set<TopicPartition> hold = System.nanoTime() < resumeAtNanos ? assignment : waiting.keySet();
+        Set<TopicPartition> hold = System.nanoTime() < resumeAtNanos ? assignment : waiting.partitions();
         Set<TopicPartition> pause = new HashSet<>();
         Set<TopicPartition> resume = new HashSet<>(consumer.paused());
         for (TopicPartition partition : assignment) {
@@ -195,38 +191,14 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             }
             return;
         }
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            waiting.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), p -> new ArrayDeque<>())
-                    .addLast(record);
-        }
+        records.forEach(waiting::add);
     }
 
     /** Hands waiting records to the workers, as far as the admission allows. */
     private void admit() {
-        long now = System.nanoTime();
         int capacity = admission.capacity();
-        for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>>> it = waiting.entrySet().iterator();
-             it.hasNext() && inFlight.size() < capacity; ) {
-            Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> entry = it.next();
-            TopicPartition partition = entry.getKey();
-            if (heldUntilNanos.getOrDefault(partition, now) > now) {
-                continue;
-            }
-            heldUntilNanos.remove(partition);
-            ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = entry.getValue();
-            while (!queue.isEmpty() && inFlight.size() < capacity) {
-                Duration hold = admission.holdFor(queue.peekFirst());
-                if (!hold.isZero() && !hold.isNegative()) {
-                    heldUntilNanos.put(partition, now + hold.toNanos());
-                    break;
-                }
-                ConsumerRecord<byte[], byte[]> record = queue.pollFirst();
-                inFlight.add(partition, record.offset(), workers.submit(() -> handle(record)));
-            }
-            if (queue.isEmpty()) {
-                it.remove();
-            }
-        }
+        waiting.admit(admission, () -> capacity - inFlight.size(), record -> inFlight.add(
+                new TopicPartition(record.topic(), record.partition()), record.offset(), workers.submit(() -> handle(record))));
     }
 
     private InFlight.Done<R> handle(ConsumerRecord<byte[], byte[]> record) {
@@ -298,10 +270,9 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private void retryLater(InFlight.Batch<R> batch, String why) {
         Map<TopicPartition, Long> rewind = new HashMap<>(inFlight.firstOffsets());
         batch.firstOffsets().forEach((partition, offset) -> rewind.merge(partition, offset, Math::min));
-        waiting.forEach((partition, queue) -> rewind.merge(partition, queue.peekFirst().offset(), Math::min));
+        waiting.firstOffsets().forEach((partition, offset) -> rewind.merge(partition, offset, Math::min));
         inFlight.abandonAll();
         waiting.clear();
-        heldUntilNanos.clear();
         for (Map.Entry<TopicPartition, Long> entry : rewind.entrySet()) {
             if (consumer.assignment().contains(entry.getKey())) {
                 consumer.seek(entry.getKey(), entry.getValue());
@@ -332,10 +303,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     /** Forgets what is waiting or in hand for partitions this loop no longer owns. */
     private void forget(Collection<TopicPartition> partitions) {
         inFlight.abandon(partitions);
-        partitions.forEach(partition -> {
-            waiting.remove(partition);
-            heldUntilNanos.remove(partition);
-        });
+        waiting.forget(partitions);
     }
 
     private KafkaProducer<byte[], byte[]> newProducer() {

@@ -1,0 +1,83 @@
+package io.breakwater.core.pipeline;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Records fetched but not yet handed to the workers, in offset order per partition, and the partitions holding
+ * because their next record is not due. Used by the loop's thread alone.
+ */
+final class Waiting {
+
+    private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> partitions = new LinkedHashMap<>();
+    private final Map<TopicPartition, Long> heldUntilNanos = new HashMap<>();
+
+    void add(ConsumerRecord<byte[], byte[]> record) {
+        partitions.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), p -> new ArrayDeque<>())
+                .addLast(record);
+    }
+
+    /** The partitions with records waiting: no need to fetch more for them. */
+    Set<TopicPartition> partitions() {
+        return partitions.keySet();
+    }
+
+    /**
+     * Hands records to {@code handle} while {@code room} says there is room, each partition oldest first; a partition
+     * whose next record the admission holds waits, with the records behind it, until the hold ends.
+     */
+    void admit(Admission admission, IntSupplier room, Consumer<ConsumerRecord<byte[], byte[]>> handle) {
+        long now = System.nanoTime();
+        for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>>> it = partitions.entrySet().iterator();
+             it.hasNext() && room.getAsInt() > 0; ) {
+            Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> entry = it.next();
+            TopicPartition partition = entry.getKey();
+            if (heldUntilNanos.getOrDefault(partition, now) > now) {
+                continue;
+            }
+            heldUntilNanos.remove(partition);
+            ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = entry.getValue();
+            while (!queue.isEmpty() && room.getAsInt() > 0) {
+                Duration hold = admission.holdFor(queue.peekFirst());
+                if (!hold.isZero() && !hold.isNegative()) {
+                    heldUntilNanos.put(partition, now + hold.toNanos());
+                    break;
+                }
+                handle.accept(queue.pollFirst());
+            }
+            if (queue.isEmpty()) {
+                it.remove();
+            }
+        }
+    }
+
+    /** Each partition's oldest waiting offset: where to resume if the waiting records are given up. */
+    Map<TopicPartition, Long> firstOffsets() {
+        Map<TopicPartition, Long> first = new HashMap<>();
+        partitions.forEach((partition, queue) -> first.put(partition, queue.peekFirst().offset()));
+        return first;
+    }
+
+    void forget(Collection<TopicPartition> dropped) {
+        dropped.forEach(partition -> {
+            partitions.remove(partition);
+            heldUntilNanos.remove(partition);
+        });
+    }
+
+    void clear() {
+        partitions.clear();
+        heldUntilNanos.clear();
+    }
+}
