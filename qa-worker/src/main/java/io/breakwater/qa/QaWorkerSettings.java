@@ -12,7 +12,7 @@ import io.breakwater.core.pipeline.LoopSettings;
  * @param concurrency {@code qa.concurrency}: questions answered at once per instance, default
  *     {@value LoopSettings#DEFAULT_CONCURRENCY}
  * @param maxInFlight {@code qa.max.in.flight}: questions read but not yet committed, default
- *     {@value LoopSettings#DEFAULT_MAX_IN_FLIGHT}
+ *     {@value #DEFAULT_MAX_IN_FLIGHT}
  * @param commitInterval {@code qa.commit.interval.seconds}: the longest an answer waits for its transaction
  * @param maxRecordBytes {@code qa.max.record.bytes}: larger question records go to the dead-letter topic unread
  */
@@ -20,6 +20,7 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
                                int maxRecordBytes) {
 
     public static final String DEFAULT_GROUP = "breakwater-qa-worker";
+    public static final int DEFAULT_MAX_IN_FLIGHT = 500;
     public static final int DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 
     public QaWorkerSettings {
@@ -38,7 +39,7 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
         return new QaWorkerSettings(
                 settings.string("qa.group", DEFAULT_GROUP),
                 settings.integer("qa.concurrency", LoopSettings.DEFAULT_CONCURRENCY),
-                settings.integer("qa.max.in.flight", LoopSettings.DEFAULT_MAX_IN_FLIGHT),
+                settings.integer("qa.max.in.flight", DEFAULT_MAX_IN_FLIGHT),
                 settings.seconds("qa.commit.interval.seconds", LoopSettings.DEFAULT_COMMIT_INTERVAL),
                 settings.integer("qa.max.record.bytes", DEFAULT_MAX_RECORD_BYTES));
     }

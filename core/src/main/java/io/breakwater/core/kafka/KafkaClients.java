@@ -36,8 +36,9 @@ public final class KafkaClients {
      */
     public static Map<String, Object> transactionalProducer(KafkaSettings kafka, String clientId, String transactionalId) {
         Map<String, Object> props = producer(kafka, clientId);
+        // Set after the pass-through (applied by producer()): each instance's id must stay its own.
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-        return withPassThrough(kafka, props);
+        return props;
     }
 
     /** A consumer that sees only committed records and commits its offsets only inside transactions. */

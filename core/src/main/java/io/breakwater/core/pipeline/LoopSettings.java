@@ -19,7 +19,6 @@ public record LoopSettings(String name, List<String> inputTopics, String deadLet
                            String transactionalId, int concurrency, Duration commitInterval) {
 
     public static final int DEFAULT_CONCURRENCY = 8;
-    public static final int DEFAULT_MAX_IN_FLIGHT = 500;
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
 
     public LoopSettings {
