@@ -18,9 +18,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,10 +95,11 @@ class CrashRecoveryIT {
 
             try (ServiceProcess third = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY)) {
                 QuestionStore store = new QuestionStore(mongo.getDatabase(run));
-                await().atMost(Duration.ofSeconds(90)).until(() -> answeredInStore(store, "k-", questions) == questions);
+                Duration finishing = awaitOrShowLog(third, () -> answeredInStore(store, "k-", questions) == questions);
                 List<ConsumerRecord<byte[], byte[]>> answers = probe.readAll(topics.answers().name(), Duration.ofSeconds(2));
-                System.out.printf("Killed a worker twice: %d questions, %d LLM calls, %d answers on %s%n", questions,
-                        llm.calls(), answers.size(), topics.answers().name());
+                System.out.printf("Killed a worker twice: %d questions, %d LLM calls, %d answers on %s, finished %d ms"
+                        + " after the last restart was ready%n", questions, llm.calls(), answers.size(),
+                        topics.answers().name(), finishing.toMillis());
                 assertThat(ids(answers)).hasSize(questions);
                 assertThat(answers).as("one answer per question, none twice").hasSize(questions);
             }
@@ -126,17 +129,32 @@ class CrashRecoveryIT {
             assertThat(llm.calls()).as("questions still unanswered when it was killed").isLessThan(60);
 
             try (ServiceProcess restarted = ServiceProcess.start(List.of("up"), environment, log, "Breakwater is up.", READY)) {
-                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
-                        .until(() -> ids.stream().allMatch(id -> "answered".equals(status(apiPort, id))));
+                Duration finishing = awaitOrShowLog(restarted,
+                        () -> ids.stream().allMatch(id -> "answered".equals(status(apiPort, id))));
                 String bootstrap = "127.0.0.1:" + environment.get("BW_EMBEDDED_KAFKA_PORT");
                 List<ConsumerRecord<byte[], byte[]>> answers = new TopicProbe(bootstrap).readAll("qa.answers", Duration.ofSeconds(2));
-                System.out.printf("Killed breakwater up: %d questions accepted, %d LLM calls, %d answers%n", ids.size(),
-                        llm.calls(), answers.size());
+                System.out.printf("Killed breakwater up: %d questions accepted, %d LLM calls, %d answers, finished %d ms"
+                        + " after the restart was ready%n", ids.size(), llm.calls(), answers.size(), finishing.toMillis());
                 assertThat(ids(answers)).containsExactlyInAnyOrderElementsOf(ids);
                 assertThat(answers).as("one answer per question, none twice").hasSize(ids.size());
                 assertThat(answers).allSatisfy(record -> assertThat(EventJson.decode(record.value(), AnswerEvent.class)
                         .status()).isEqualTo(QuestionStatus.ANSWERED));
             }
+        }
+    }
+
+    /** Waits for {@code done}; if it does not come, fails with what the restarted process logged, to show why. */
+    private static Duration awaitOrShowLog(ServiceProcess process, Callable<Boolean> done) {
+        long from = System.nanoTime();
+        try {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(done);
+            return Duration.ofNanos(System.nanoTime() - from);
+        } catch (ConditionTimeoutException e) {
+            String tail = process.logTail(200);
+            String lastComplaint = tail.lines().filter(line -> line.contains(" WARN ") || line.contains(" ERROR "))
+                    .reduce((first, second) -> second).orElse("no warning logged");
+            throw new AssertionError("not finished within 90 s after the restart; last warning: " + lastComplaint
+                    + "\nthe end of its log:\n" + tail, e);
         }
     }
 

@@ -48,6 +48,16 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** The last {@code lines} lines of the log this process writes to (shared by the processes of one test). */
+    String logTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
     /** SIGKILL, and wait until it is gone. */
     void kill() {
         process.destroyForcibly();
