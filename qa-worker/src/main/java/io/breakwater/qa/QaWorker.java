@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 import com.mongodb.client.MongoClient;
 
 import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.BreakerReporter;
+import io.breakwater.core.breaker.ClusterBreakerView;
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
@@ -40,13 +43,18 @@ public final class QaWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QaWorker.class);
 
     private final MongoClient mongo;
+    private final ClusterBreakerView clusterView;
+    private final BreakerReporter reporter;
     private final List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops;
     private final BreakerPolicy llmBreaker;
     private final String answererDescription;
 
-    private QaWorker(MongoClient mongo, List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops, BreakerPolicy llmBreaker,
+    private QaWorker(MongoClient mongo, ClusterBreakerView clusterView, BreakerReporter reporter,
+                     List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops, BreakerPolicy llmBreaker,
                      String answererDescription) {
         this.mongo = mongo;
+        this.clusterView = clusterView;
+        this.reporter = reporter;
         this.loops = loops;
         this.llmBreaker = llmBreaker;
         this.answererDescription = answererDescription;
@@ -76,10 +84,17 @@ public final class QaWorker implements AutoCloseable {
         String description = llm.url().isPresent()
                 ? "the LLM " + llm.model() + " at " + llm.url().get()
                 : "the offline extractive answerer (set BW_LLM_URL for a language model)";
-        BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings);
+        FleetSettings fleet = FleetSettings.from(settings);
+        Clock clock = Clock.systemUTC();
+        BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings,
+                new BreakerPolicy.Identity(settings.instanceId(), clock.instant()), fleet.share(), fleet.latencyWindow(), clock);
+        // The fleet's view first: a restarted worker starts where the fleet is, not with failures of its own.
+        ClusterBreakerView clusterView = ClusterBreakerView.start(kafka, topics, List.of(llmBreaker), fleet.catchUp(),
+                "breakwater-qa-breakers-" + settings.instanceId());
+        BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(llmBreaker),
+                fleet.snapshotInterval(), "breakwater-qa-breaker-reports-" + settings.instanceId());
         MongoClient mongo = MongoConnections.open(mongoSettings);
         QuestionStore store = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
-        Clock clock = Clock.systemUTC();
         Parking parking = new Parking(topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), park, clock);
         QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer, parking,
                 worker.maxRecordBytes(), clock);
@@ -98,9 +113,11 @@ public final class QaWorker implements AutoCloseable {
             log.info("QA worker {} consuming {} as group {}, replaying {} at up to {}/s, answering with {}",
                     settings.instanceId(), topics.questions().name(), worker.groupId(), topics.parkedQuestions().name(),
                     park.replayRatePerSecond(), description);
-            return new QaWorker(mongo, List.copyOf(loops), llmBreaker, description);
+            return new QaWorker(mongo, clusterView, reporter, List.copyOf(loops), llmBreaker, description);
         } catch (RuntimeException e) {
             loops.forEach(ExactlyOnceLoop::close);
+            reporter.close();
+            clusterView.close();
             mongo.close();
             throw e;
         }
@@ -123,6 +140,8 @@ public final class QaWorker implements AutoCloseable {
     @Override
     public void close() {
         loops.forEach(ExactlyOnceLoop::close);
+        reporter.close();
+        clusterView.close();
         mongo.close();
     }
 }

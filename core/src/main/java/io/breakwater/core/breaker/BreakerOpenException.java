@@ -9,7 +9,12 @@ public final class BreakerOpenException extends RuntimeException {
     private final transient Duration remainingOpen;
 
     public BreakerOpenException(String breaker, Duration remainingOpen) {
-        super("breaker " + breaker + " is open after repeated failures; next trial call in "
+        this(breaker, remainingOpen, "after repeated failures");
+    }
+
+    /** @param why why it is open, completing "breaker NAME is open ..." */
+    public BreakerOpenException(String breaker, Duration remainingOpen, String why) {
+        super("breaker " + breaker + " is open " + why + "; next trial call in "
                 + Math.max(0, remainingOpen.toMillis()) + " ms");
         this.breaker = breaker;
         this.remainingOpen = remainingOpen;

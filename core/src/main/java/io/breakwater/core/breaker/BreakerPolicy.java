@@ -1,7 +1,15 @@
 package io.breakwater.core.breaker;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import dev.failsafe.CircuitBreaker;
 import dev.failsafe.CircuitBreakerOpenException;
@@ -18,35 +26,110 @@ import org.slf4j.LoggerFactory;
 import io.breakwater.core.config.BreakerSettings;
 
 /**
- * Calls one dependency through Failsafe: Retry (outermost) → CircuitBreaker → Timeout (per attempt).
+ * Calls one dependency through Failsafe: Retry (outermost) → CircuitBreaker → Timeout (per attempt), and keeps the
+ * figures operators see (calls by outcome, consecutive failures, latency histogram, when it opened).
  *
  * <p>Every attempt passes through the breaker, so its threshold counts calls that reached the dependency, and a
  * timed-out attempt counts as a failure. Retries back off exponentially and stop at once when the breaker opens.
- * A {@link DependencyRejectedException} is neither retried nor counted. Thread-safe: one instance per dependency,
- * shared by every thread that calls it.
+ * A {@link DependencyRejectedException} is neither retried nor counted as a failure.
+ *
+ * <p>The breaker also listens to the fleet ({@link #onClusterHealth}, {@link #onOverride}): while another instance
+ * has found the dependency dead, this one refuses calls too instead of paying its own failures (a <em>hold</em>);
+ * failures counted on several instances together open it; the instance due first sends the trial call while the
+ * others wait for its result, and its success closes them all; an operator's override beats everything. Each
+ * change of the state operators see is passed to the {@link #onEvent listeners} at once. Thread-safe: one
+ * instance per dependency, shared by every thread that calls it.
  */
 public final class BreakerPolicy {
 
     private static final Logger log = LoggerFactory.getLogger(BreakerPolicy.class);
 
     private final BreakerSettings settings;
+    private final String instanceId;
+    private final Instant startedAt;
+    private final Clock clock;
+    private final boolean sharing;
+    private final Duration probeGrace;
     private final CircuitBreaker<Object> breaker;
     private final FailsafeExecutor<Object> executor;
+    private final FailsafeExecutor<Object> withoutBreaker;
+    private final LatencyWindow latency;
+    private final List<Consumer<BreakerEvent>> listeners = new CopyOnWriteArrayList<>();
 
+    private final AtomicLong totalCalls = new AtomicLong();
+    private final AtomicLong successfulCalls = new AtomicLong();
+    private final AtomicLong failedCalls = new AtomicLong();
+    private final AtomicLong rejectedCalls = new AtomicLong();
+    private final AtomicLong consecutiveFailures = new AtomicLong();
+    private volatile Instant lastSuccessAt;
+    private volatile Instant lastFailureAt;
+    private volatile Instant localOpenedAt;
+    /** Why Failsafe's breaker last changed state; set before we change it ourselves. */
+    private volatile BreakerCause localCause = BreakerCause.HEALTHY;
+    private volatile BreakerHealth cluster;
+    private volatile BreakerOverride override;
+    /** Until when our predecessor (same id, before a restart) had the breaker open: we start where it stopped. */
+    private volatile Instant inheritedOpenUntil;
+
+    // The state last reported to listeners; guarded by this.
+    private BreakerState reportedState = BreakerState.CLOSED;
+    private BreakerCause reportedCause = BreakerCause.HEALTHY;
+    private boolean reportedHold;
+    private Instant openedAt;
+    private Instant heldSince;
+
+    /** A breaker of its own, not shared with a fleet: for tools and tests. */
     public BreakerPolicy(BreakerSettings settings) {
+        this(settings, new Identity("local", Clock.systemUTC().instant()), false, Duration.ofSeconds(60),
+                Clock.systemUTC());
+    }
+
+    /**
+     * @param identity this instance, as its events name it
+     * @param sharing whether to follow the fleet ({@code breaker.share})
+     * @param latencyWindow how far back the latency histogram reaches
+     */
+    public BreakerPolicy(BreakerSettings settings, Identity identity, boolean sharing, Duration latencyWindow,
+                         Clock clock) {
         this.settings = settings;
+        this.instanceId = identity.instanceId();
+        this.startedAt = identity.startedAt();
+        this.clock = clock;
+        this.sharing = sharing;
+        // How long followers wait for the trial call of the instance due first before trying themselves.
+        this.probeGrace = settings.callTimeout().plusSeconds(5);
+        this.latency = new LatencyWindow(latencyWindow);
         String name = settings.name();
         this.breaker = CircuitBreaker.builder()
                 .handleIf((result, failure) -> countsAgainstBreaker(failure))
                 .withFailureThreshold(settings.failureThreshold())
                 .withSuccessThreshold(settings.successThreshold())
                 .withDelay(settings.openDuration())
-                .onOpen(event -> log.warn("Breaker {} opened {}; calls are refused for {} s", name,
-                        event.getPreviousState() == CircuitBreaker.State.HALF_OPEN ? "again: a trial call failed"
-                                : "after " + settings.failureThreshold() + " consecutive failures",
-                        settings.openDuration().toMillis() / 1000.0))
-                .onHalfOpen(event -> log.info("Breaker {} half-open: letting trial calls through", name))
-                .onClose(event -> log.info("Breaker {} closed: {} is healthy again", name, name))
+                .onOpen(event -> {
+                    localOpenedAt = clock.instant();
+                    BreakerCause cause = event.getPreviousState() == CircuitBreaker.State.HALF_OPEN
+                            ? BreakerCause.TRIAL_FAILED : BreakerCause.FAILURES;
+                    localCause = cause;
+                    log.warn("Breaker {} opened {}; calls are refused for {} s", name,
+                            cause == BreakerCause.TRIAL_FAILED ? "again: a trial call failed"
+                                    : "after " + consecutiveFailures.get() + " consecutive failures",
+                            settings.openDuration().toMillis() / 1000.0);
+                    refresh();
+                })
+                .onHalfOpen(event -> {
+                    localCause = BreakerCause.DELAY_ELAPSED;
+                    log.info("Breaker {} half-open: letting trial calls through", name);
+                    refresh();
+                })
+                .onClose(event -> {
+                    if (localCause != BreakerCause.CLUSTER_RECOVERED) {
+                        localCause = BreakerCause.TRIAL_SUCCEEDED;
+                    }
+                    consecutiveFailures.set(0);
+                    localOpenedAt = null;
+                    log.info("Breaker {} closed: {} is healthy again", name, name);
+                    refresh();
+                })
                 .build();
         RetryPolicy<Object> retry = RetryPolicy.builder()
                 .handleIf((result, failure) -> countsAgainstBreaker(failure))
@@ -61,6 +144,7 @@ public final class BreakerPolicy {
                 .build();
         Timeout<Object> timeout = Timeout.builder(settings.callTimeout()).withInterrupt().build();
         this.executor = Failsafe.with(retry, breaker, timeout);
+        this.withoutBreaker = Failsafe.with(retry, timeout);
     }
 
     public String name() {
@@ -71,22 +155,53 @@ public final class BreakerPolicy {
         return settings;
     }
 
-    /** The breaker itself, for reading its state. */
+    /** The local Failsafe breaker, without the fleet's holds or an operator's override: for tests and tools. */
     public CircuitBreaker<Object> breaker() {
         return breaker;
+    }
+
+    /** Called with every event this breaker has to report: each transition, and each change of its failure count. */
+    public void onEvent(Consumer<BreakerEvent> listener) {
+        listeners.add(listener);
     }
 
     /**
      * Makes the call, retrying transient failures while the breaker allows.
      *
-     * @throws BreakerOpenException if the breaker is open (the call was not made, or retries stopped)
+     * @throws BreakerOpenException if the breaker is open, here or for the fleet, or forced open (the call was not
+     *     made, or retries stopped)
      * @throws DependencyUnavailableException if every attempt failed or timed out
      * @throws DependencyRejectedException if the dependency rejected the request as bad
      */
     public <T> T call(CheckedSupplier<T> call) {
+        totalCalls.incrementAndGet();
+        BreakerOverride forced = override;
+        if (forced != null && forced.mode() == BreakerOverride.Mode.FORCE_OPEN) {
+            rejectedCalls.incrementAndGet();
+            throw new BreakerOpenException(name(), settings.openDuration(), "by an operator (" + forced.by() + ")");
+        }
+        Instant now = clock.instant();
+        Optional<Instant> inherited = inheritedUntil(now);
+        if (inherited.isPresent()) {
+            rejectedCalls.incrementAndGet();
+            throw new BreakerOpenException(name(), Duration.between(now, inherited.get()), "since before this restart");
+        }
+        Optional<Instant> held = heldUntil(now);
+        if (held.isPresent()) {
+            rejectedCalls.incrementAndGet();
+            refresh();
+            throw new BreakerOpenException(name(), Duration.between(now, held.get()),
+                    "on another instance, which is trying the dependency");
+        }
+        if (reportedState != BreakerState.CLOSED && breaker.isClosed()) {
+            refresh();
+        }
+        FailsafeExecutor<Object> chain = forced != null && forced.mode() == BreakerOverride.Mode.DISABLED
+                ? withoutBreaker : executor;
         try {
-            return executor.get(call);
+            return chain.get(measured(call));
         } catch (CircuitBreakerOpenException e) {
+            rejectedCalls.incrementAndGet();
             throw new BreakerOpenException(name(), breaker.getRemainingDelay());
         } catch (TimeoutExceededException e) {
             throw new DependencyUnavailableException(name() + " did not answer within "
@@ -104,6 +219,307 @@ public final class BreakerPolicy {
         }
     }
 
+    /** The state operators see: the local breaker's, unless the fleet holds it open or an operator overrides it. */
+    public BreakerState state() {
+        return effective(clock.instant()).state();
+    }
+
+    /** How many calls may go now: all of them, a single trial, or none. */
+    public Allowance allowance() {
+        Instant now = clock.instant();
+        BreakerOverride forced = override;
+        if (forced != null && forced.isActive()) {
+            return forced.mode() == BreakerOverride.Mode.FORCE_OPEN ? Allowance.NONE : Allowance.ALL;
+        }
+        if (inheritedUntil(now).isPresent() || heldUntil(now).isPresent()) {
+            return Allowance.NONE;
+        }
+        return switch (breaker.getState()) {
+            case CLOSED -> Allowance.ALL;
+            case HALF_OPEN -> Allowance.TRIAL;
+            // Failsafe half-opens lazily, on the first call after the delay: that call is the trial.
+            case OPEN -> breaker.getRemainingDelay().isZero() ? Allowance.TRIAL : Allowance.NONE;
+        };
+    }
+
+    /** What may go through the breaker now. */
+    public enum Allowance { ALL, TRIAL, NONE }
+
+    /**
+     * The fleet's view of this breaker arrived (from {@code breaker.health}): follow another instance's open
+     * breaker, open when the fleet's failures together reach the threshold, close when another instance's trial
+     * call succeeded.
+     */
+    public void onClusterHealth(BreakerHealth health) {
+        if (!sharing || !health.breaker().equals(name())) {
+            return;
+        }
+        cluster = health;
+        inheritFromPredecessor(health);
+        if (inheritedOpenUntil != null && recoveredSince(startedAt)) {
+            inheritedOpenUntil = null;
+        }
+        CircuitBreaker.State local = breaker.getState();
+        Instant recovered = health.recoveredAt();
+        Instant opened = localOpenedAt;
+        if (local != CircuitBreaker.State.CLOSED && recovered != null && opened != null && recovered.isAfter(opened)) {
+            localCause = BreakerCause.CLUSTER_RECOVERED;
+            log.info("Breaker {}: another instance's trial call succeeded; closing here too", name());
+            breaker.close();
+        } else if (local == CircuitBreaker.State.CLOSED && heldUntil(clock.instant()).isEmpty()) {
+            openIfTheFleetFailedEnough();
+        }
+        refresh();
+    }
+
+    /** An operator's override for this breaker arrived (from {@code breaker.control}). */
+    public void onOverride(BreakerOverride newOverride) {
+        if (!newOverride.breaker().equals(name())) {
+            return;
+        }
+        override = newOverride.isActive() ? newOverride : null;
+        log.warn("Breaker {}: {} by {}{}", name(), switch (newOverride.mode()) {
+            case FORCE_OPEN -> "forced open";
+            case DISABLED -> "disabled (calls go through unguarded)";
+            case AUTO -> "back to automatic";
+        }, newOverride.by(), newOverride.reason() == null ? "" : ": " + newOverride.reason());
+        refresh();
+    }
+
+    /** Re-evaluates the state (a hold may have run out) and reports it if it changed. Called every so often. */
+    public void refresh() {
+        BreakerEvent event;
+        synchronized (this) {
+            Instant now = clock.instant();
+            Effective current = effective(now);
+            boolean holdEnded = reportedHold && !current.hold() && current.cause() != BreakerCause.OPERATOR
+                    && breaker.isClosed();
+            if (holdEnded && recoveredSince(heldSince)) {
+                localCause = BreakerCause.CLUSTER_RECOVERED;
+                current = effective(now);
+            } else if (holdEnded) {
+                // Our predecessor's open time ran out, or the instance we followed went quiet without a verdict:
+                // our next call is the trial.
+                heldSince = null;
+                inheritedOpenUntil = null;
+                log.info("Breaker {}: no verdict from the fleet on {}; the next call here is a trial", name(), name());
+                breaker.halfOpen();
+                return;
+            }
+            if (current.state() == reportedState && current.cause() == reportedCause) {
+                reportedHold = current.hold();
+                return;
+            }
+            BreakerState previous = reportedState;
+            if (previous == BreakerState.CLOSED) {
+                openedAt = now;
+            }
+            if (current.state() == BreakerState.CLOSED) {
+                openedAt = null;
+            }
+            if (current.cause() == BreakerCause.CLUSTER && reportedCause != BreakerCause.CLUSTER) {
+                heldSince = now;
+                log.warn("Breaker {} held open: another instance found {} failing; refusing calls here too", name(), name());
+            }
+            reportedState = current.state();
+            reportedCause = current.cause();
+            reportedHold = current.hold();
+            event = report(BreakerEvent.Kind.TRANSITION, previous, now, null);
+        }
+        publish(event);
+    }
+
+    /** A snapshot for the periodic report, with the latency histogram of the last window. */
+    public BreakerEvent snapshot() {
+        synchronized (this) {
+            return report(BreakerEvent.Kind.SNAPSHOT, null, clock.instant(), latency.encodedWindow(System.nanoTime()));
+        }
+    }
+
+    private BreakerEvent report(BreakerEvent.Kind kind, BreakerState previous, Instant now, String histogram) {
+        Effective current = effective(now);
+        Instant openUntil = switch (current.state()) {
+            case OPEN -> current.until();
+            case HALF_OPEN, CLOSED -> null;
+        };
+        return new BreakerEvent(BreakerEvent.SCHEMA_VERSION, kind, name(), instanceId, startedAt, now,
+                current.state(), previous, current.cause(), consecutiveFailures.get(), settings.failureThreshold(),
+                settings.openDuration().toMillis() / 1000.0, totalCalls.get(), successfulCalls.get(),
+                failedCalls.get(), rejectedCalls.get(), lastSuccessAt, lastFailureAt,
+                current.state() == BreakerState.CLOSED ? null : openedAt, openUntil,
+                histogram == null ? null : latency.window().toSeconds(), histogram);
+    }
+
+    private Effective effective(Instant now) {
+        BreakerOverride forced = override;
+        if (forced != null && forced.mode() == BreakerOverride.Mode.FORCE_OPEN) {
+            return new Effective(BreakerState.OPEN, BreakerCause.OPERATOR, null, false);
+        }
+        if (forced != null && forced.mode() == BreakerOverride.Mode.DISABLED) {
+            return new Effective(BreakerState.CLOSED, BreakerCause.OPERATOR, null, false);
+        }
+        Optional<Instant> inherited = inheritedUntil(now);
+        if (inherited.isPresent()) {
+            return new Effective(BreakerState.OPEN, BreakerCause.FAILURES, inherited.get(), true);
+        }
+        Optional<Instant> held = heldUntil(now);
+        if (held.isPresent()) {
+            return new Effective(BreakerState.OPEN, BreakerCause.CLUSTER, held.get(), true);
+        }
+        return switch (breaker.getState()) {
+            case CLOSED -> new Effective(BreakerState.CLOSED, localCause == BreakerCause.CLUSTER_RECOVERED
+                    || localCause == BreakerCause.TRIAL_SUCCEEDED ? localCause : BreakerCause.HEALTHY, null, false);
+            case HALF_OPEN -> new Effective(BreakerState.HALF_OPEN, BreakerCause.DELAY_ELAPSED, null, false);
+            case OPEN -> new Effective(BreakerState.OPEN, localCause, now.plus(breaker.getRemainingDelay()), false);
+        };
+    }
+
+    /**
+     * Until when the fleet holds this instance open: while another instance that found the dependency failing
+     * itself is open or trying it, and is due to try before us, we wait for its verdict (up to its trial time plus a
+     * grace) rather than pay our own failures or send trial calls of our own.
+     */
+    private Optional<Instant> heldUntil(Instant now) {
+        BreakerHealth health = cluster;
+        if (!sharing || health == null || breaker.isHalfOpen()) {
+            return Optional.empty();
+        }
+        Optional<Map.Entry<String, BreakerHealth.InstanceView>> prober = health.byInstance().entrySet().stream()
+                .filter(entry -> entry.getValue().isTripped() && !isThisInstance(entry.getKey(), entry.getValue()))
+                .min(Comparator.comparing((Map.Entry<String, BreakerHealth.InstanceView> entry) -> trialAt(entry.getValue()))
+                        .thenComparing(Map.Entry::getKey));
+        if (prober.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant theirTrial = trialAt(prober.get().getValue());
+        if (breaker.isOpen()) {
+            Instant ourTrial = now.plus(breaker.getRemainingDelay());
+            boolean weAreFirst = ourTrial.isBefore(theirTrial)
+                    || ourTrial.equals(theirTrial) && instanceId.compareTo(prober.get().getKey()) < 0;
+            if (weAreFirst) {
+                return Optional.empty();
+            }
+        }
+        Instant until = theirTrial.plus(probeGrace);
+        return until.isAfter(now) ? Optional.of(until) : Optional.empty();
+    }
+
+    private Optional<Instant> inheritedUntil(Instant now) {
+        Instant until = inheritedOpenUntil;
+        return until != null && until.isAfter(now) && breaker.isClosed() && override == null
+                ? Optional.of(until) : Optional.empty();
+    }
+
+    /** On the first news after a restart: if our predecessor had found the dependency failing, carry on from there. */
+    private void inheritFromPredecessor(BreakerHealth health) {
+        if (totalCalls.get() > 0 || inheritedOpenUntil != null) {
+            return;
+        }
+        BreakerHealth.InstanceView predecessor = health.byInstance().get(instanceId);
+        if (predecessor != null && predecessor.isTripped() && predecessor.startedAt() != null
+                && predecessor.startedAt().isBefore(startedAt) && predecessor.state() == BreakerState.OPEN
+                && predecessor.openUntil() != null && predecessor.openUntil().isAfter(clock.instant())) {
+            inheritedOpenUntil = predecessor.openUntil();
+            heldSince = startedAt;
+            log.warn("Breaker {} starts open, as this instance left it before its restart: next trial at {}", name(),
+                    predecessor.openUntil());
+        }
+    }
+
+    private void openIfTheFleetFailedEnough() {
+        BreakerHealth health = cluster;
+        BreakerOverride forced = override;
+        if (health == null || forced != null || !breaker.isClosed()) {
+            return;
+        }
+        long others = health.byInstance().entrySet().stream()
+                .filter(entry -> !isThisInstance(entry.getKey(), entry.getValue()))
+                .filter(entry -> entry.getValue().state() == BreakerState.CLOSED)
+                .filter(entry -> health.recoveredAt() == null || entry.getValue().reportedAt().isAfter(health.recoveredAt()))
+                .mapToLong(entry -> entry.getValue().failureCount())
+                .sum();
+        long ours = consecutiveFailures.get();
+        if (others > 0 && ours + others >= settings.failureThreshold()) {
+            log.warn("Breaker {}: the fleet counted {} consecutive failures ({} here); opening", name(), ours + others, ours);
+            localCause = BreakerCause.FAILURES;
+            breaker.open();
+        }
+    }
+
+    private boolean isThisInstance(String instance, BreakerHealth.InstanceView view) {
+        // A report from our own predecessor (same id, earlier start) counts as another instance's.
+        return instanceId.equals(instance) && (view.startedAt() == null || !view.startedAt().isBefore(startedAt));
+    }
+
+    private boolean recoveredSince(Instant since) {
+        BreakerHealth health = cluster;
+        return health != null && health.recoveredAt() != null && since != null && health.recoveredAt().isAfter(since);
+    }
+
+    private static Instant trialAt(BreakerHealth.InstanceView view) {
+        if (view.state() == BreakerState.OPEN && view.openUntil() != null) {
+            return view.openUntil();
+        }
+        return view.reportedAt() == null ? Instant.EPOCH : view.reportedAt();
+    }
+
+    private <T> CheckedSupplier<T> measured(CheckedSupplier<T> call) {
+        return () -> {
+            long start = System.nanoTime();
+            try {
+                T result = call.get();
+                succeeded(start);
+                return result;
+            } catch (DependencyRejectedException e) {
+                // The dependency answered, and is healthy: the request was at fault.
+                succeeded(start);
+                throw e;
+            } catch (Throwable e) {
+                latency.record(System.nanoTime() - start);
+                failedCalls.incrementAndGet();
+                lastFailureAt = clock.instant();
+                long failures = consecutiveFailures.incrementAndGet();
+                if (breaker.isClosed()) {
+                    publishFailureCount();
+                    if (failures < settings.failureThreshold()) {
+                        openIfTheFleetFailedEnough();
+                    }
+                }
+                throw e;
+            }
+        };
+    }
+
+    private void succeeded(long startNanos) {
+        latency.record(System.nanoTime() - startNanos);
+        successfulCalls.incrementAndGet();
+        lastSuccessAt = clock.instant();
+        if (consecutiveFailures.getAndSet(0) > 0 && breaker.isClosed()) {
+            publishFailureCount();
+        }
+    }
+
+    private void publishFailureCount() {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        BreakerEvent event;
+        synchronized (this) {
+            event = report(BreakerEvent.Kind.FAILURES, null, clock.instant(), null);
+        }
+        publish(event);
+    }
+
+    private void publish(BreakerEvent event) {
+        for (Consumer<BreakerEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("Breaker {}: a listener failed on {}: {}", name(), event.kind().json(), e.toString());
+            }
+        }
+    }
+
     private static Optional<Duration> retryAfter(Throwable failure) {
         return failure instanceof DependencyUnavailableException unavailable ? unavailable.retryAfter() : Optional.empty();
     }
@@ -111,5 +527,18 @@ public final class BreakerPolicy {
     private static boolean countsAgainstBreaker(Throwable failure) {
         return failure != null && !(failure instanceof DependencyRejectedException)
                 && !(failure instanceof CircuitBreakerOpenException);
+    }
+
+    /**
+     * Who reports this breaker.
+     *
+     * @param instanceId {@code instance.id}, stable across restarts
+     * @param startedAt when this process started, telling it from its predecessor with the same id
+     */
+    public record Identity(String instanceId, Instant startedAt) {
+    }
+
+    /** @param hold whether the state comes from the fleet (a hold, or our predecessor's open breaker) */
+    private record Effective(BreakerState state, BreakerCause cause, Instant until, boolean hold) {
     }
 }

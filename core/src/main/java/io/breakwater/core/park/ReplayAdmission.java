@@ -7,15 +7,14 @@ import java.util.Optional;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-import dev.failsafe.CircuitBreaker;
-
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.pipeline.Admission;
 import io.breakwater.core.pipeline.WorkHeaders;
 
 /**
  * When parked work may be replayed: only while its breaker lets calls through, one trial at a time while it is
- * half-open (or due to be), the full concurrency once it has closed, nothing while it is open; each record not
+ * half-open (or due to be), the full concurrency once it has closed, nothing while it is open (here, for the fleet,
+ * or by an operator's hand); each record not
  * before its not-before time; and no faster than the replay rate, so the backlog does not knock the recovering
  * dependency over again. Used on one loop thread.
  */
@@ -35,12 +34,10 @@ public final class ReplayAdmission implements Admission {
 
     @Override
     public int capacity() {
-        CircuitBreaker<Object> state = breaker.breaker();
-        return switch (state.getState()) {
-            case CLOSED -> concurrency;
-            case HALF_OPEN -> 1;
-            // Failsafe half-opens lazily, on the first call after the delay: that call is our trial.
-            case OPEN -> state.getRemainingDelay().isZero() ? 1 : 0;
+        return switch (breaker.allowance()) {
+            case ALL -> concurrency;
+            case TRIAL -> 1;
+            case NONE -> 0;
         };
     }
 

@@ -6,6 +6,9 @@ import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
+import io.breakwater.core.breaker.BreakerEvent;
+import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.QuestionEvent;
@@ -24,15 +27,28 @@ import io.breakwater.core.event.QuestionEvent;
  *     often, as they came, with the reason in headers
  * @param deadLetterReplays {@code breakwater.dlq.replays}: which dead letters an operator has put back, keyed by
  *     {@code topic/partition/offset}, so that no dead letter is replayed twice; compacted
+ * @param breakerEvents {@code breaker.events}: every instance's breaker transitions, failure counts and snapshots,
+ *     keyed by breaker name; kept a day
+ * @param breakerHealth {@code breaker.health}: each breaker's health across the fleet, keyed by breaker name;
+ *     compacted, written by the breaker-state app
+ * @param breakerControl {@code breaker.control}: operators' overrides, keyed by breaker name; compacted
+ * @param breakerEventsDeadLetter {@code breaker.events.dlq}: breaker events the breaker-state app cannot read, as
+ *     they came, with the reason in headers
  */
 public record Topics(Topic<String, QuestionEvent> questions,
                      Topic<String, AnswerEvent> answers,
                      Topic<byte[], byte[]> parkedQuestions,
                      Topic<byte[], byte[]> questionsDeadLetter,
-                     Topic<String, String> deadLetterReplays) {
+                     Topic<String, String> deadLetterReplays,
+                     Topic<String, BreakerEvent> breakerEvents,
+                     Topic<String, BreakerHealth> breakerHealth,
+                     Topic<String, BreakerOverride> breakerControl,
+                     Topic<byte[], byte[]> breakerEventsDeadLetter) {
 
     public static final int DEFAULT_PARTITIONS = 3;
     public static final int DEFAULT_REPLICATION_FACTOR = 1;
+    private static final long ONE_DAY_MS = 24L * 60 * 60 * 1000;
+    private static final long ONE_HOUR_MS = 60L * 60 * 1000;
 
     public static Topics from(Settings settings) {
         String prefix = settings.string("topic.prefix", "");
@@ -56,12 +72,28 @@ public record Topics(Topic<String, QuestionEvent> questions,
                 new Topic<>(name(settings, prefix, "questions.dlq", "qa.questions.dlq"), Serdes.ByteArray(),
                         Serdes.ByteArray(), spec),
                 new Topic<>(name(settings, prefix, "dlq.replays", "breakwater.dlq.replays"), ids, Serdes.String(),
-                        spec.withConfig("cleanup.policy", "compact")));
+                        spec.withConfig("cleanup.policy", "compact")),
+                new Topic<>(name(settings, prefix, "breaker.events", "breaker.events"), ids,
+                        new JsonSerde<>(BreakerEvent.class), spec.withConfig("retention.ms", Long.toString(ONE_DAY_MS))),
+                // The breaker topics are co-partitioned (the breaker-state app reads events and overrides together).
+                new Topic<>(name(settings, prefix, "breaker.health", "breaker.health"), ids,
+                        new JsonSerde<>(BreakerHealth.class), compacted(spec)),
+                new Topic<>(name(settings, prefix, "breaker.control", "breaker.control"), ids,
+                        new JsonSerde<>(BreakerOverride.class), compacted(spec)),
+                new Topic<>(name(settings, prefix, "breaker.events.dlq", "breaker.events.dlq"), Serdes.ByteArray(),
+                        Serdes.ByteArray(), spec));
+    }
+
+    /** Compacted, and compacted soon: readers that start from the beginning should find little but the latest. */
+    private static TopicSpec compacted(TopicSpec spec) {
+        return spec.withConfig("cleanup.policy", "compact").withConfig("segment.ms", Long.toString(ONE_HOUR_MS))
+                .withConfig("min.cleanable.dirty.ratio", "0.1");
     }
 
     /** Every topic, for creation at start. */
     public List<Topic<?, ?>> all() {
-        return List.of(questions, answers, parkedQuestions, questionsDeadLetter, deadLetterReplays);
+        return List.of(questions, answers, parkedQuestions, questionsDeadLetter, deadLetterReplays, breakerEvents,
+                breakerHealth, breakerControl, breakerEventsDeadLetter);
     }
 
     private static String name(Settings settings, String prefix, String role, String defaultName) {

@@ -1,0 +1,46 @@
+package io.breakwater.core.breaker;
+
+import java.util.Locale;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Why an instance's breaker is in its state. */
+public enum BreakerCause {
+    /** Calls are flowing normally. */
+    HEALTHY,
+    /** Opened by failed calls: this instance's own, or the fleet's counted together. */
+    FAILURES,
+    /** Opened again because a half-open trial call failed. */
+    TRIAL_FAILED,
+    /** Half-open: the open time is over and a trial call decides. */
+    DELAY_ELAPSED,
+    /** Closed because a trial call succeeded. */
+    TRIAL_SUCCEEDED,
+    /** Held open because another instance opened its breaker for the same dependency. */
+    CLUSTER,
+    /** Closed because another instance's trial call found the dependency healthy again. */
+    CLUSTER_RECOVERED,
+    /** Forced open, or disabled, by an operator. */
+    OPERATOR;
+
+    @JsonValue
+    public String json() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static BreakerCause of(String value) {
+        for (BreakerCause cause : values()) {
+            if (cause.json().equals(value)) {
+                return cause;
+            }
+        }
+        throw new IllegalArgumentException("unknown breaker cause '" + value + "'");
+    }
+
+    /** Whether an instance in this state found the dependency failing itself, rather than following others. */
+    public boolean isOwnEvidence() {
+        return this == FAILURES || this == TRIAL_FAILED || this == DELAY_ELAPSED;
+    }
+}

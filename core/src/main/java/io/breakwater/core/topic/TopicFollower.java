@@ -1,0 +1,147 @@
+package io.breakwater.core.topic;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.breakwater.core.concurrent.DaemonThreads;
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.kafka.KafkaClients;
+
+/**
+ * Follows whole topics from their beginning, without a consumer group: every partition, every committed record, in
+ * order per partition, then each new one as it comes. For compacted topics that hold state (breaker health,
+ * overrides) that every instance must know in full. One thread of its own; the handler runs on it.
+ */
+public final class TopicFollower implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicFollower.class);
+    private static final Duration POLL = Duration.ofMillis(50);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<String> topics;
+    private final Consumer<ConsumerRecord<byte[], byte[]>> handler;
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private TopicFollower(KafkaSettings kafka, String clientId, List<String> topics,
+                          Consumer<ConsumerRecord<byte[], byte[]>> handler) {
+        Map<String, Object> props = KafkaClients.transactionalConsumer(kafka, clientId, "unused");
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.topics = List.copyOf(topics);
+        this.handler = handler;
+        this.thread = DaemonThreads.named(clientId).newThread(this::run);
+    }
+
+    /** Starts following {@code topics}; {@code handler} sees every record, oldest first per partition. */
+    public static TopicFollower start(KafkaSettings kafka, String clientId, List<String> topics,
+                                      Consumer<ConsumerRecord<byte[], byte[]>> handler) {
+        TopicFollower follower = new TopicFollower(kafka, clientId, topics, handler);
+        follower.thread.start();
+        return follower;
+    }
+
+    /** Waits until every record that was on the topics at start has been handled; false if that took too long. */
+    public boolean awaitCaughtUp(Duration timeout) {
+        try {
+            return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = assignWhenTheTopicsExist();
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                    try {
+                        handler.accept(record);
+                    } catch (RuntimeException e) {
+                        log.warn("{}: skipped record {}-{}@{}: {}", thread.getName(), record.topic(),
+                                record.partition(), record.offset(), e.getMessage());
+                    }
+                }
+                if (caughtUp.getCount() > 0) {
+                    ends.entrySet().removeIf(end -> consumer.position(end.getKey()) >= end.getValue());
+                    if (ends.isEmpty()) {
+                        caughtUp.countDown();
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (KafkaException e) {
+            log.error("{}: stopped following {}: {}", thread.getName(), topics, e.toString());
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private List<TopicPartition> assignWhenTheTopicsExist() {
+        while (running) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            boolean all = true;
+            for (String topic : topics) {
+                List<PartitionInfo> infos;
+                try {
+                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    infos = List.of();
+                }
+                if (infos == null || infos.isEmpty()) {
+                    all = false;
+                    break;
+                }
+                infos.forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
+            }
+            if (all) {
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                return partitions;
+            }
+            log.info("{}: waiting for {} to be created", thread.getName(), topics);
+            try {
+                TimeUnit.SECONDS.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return List.of();
+            }
+        }
+        return List.of();
+    }
+}
