@@ -56,7 +56,7 @@ public final class BreakerStateApp implements AutoCloseable {
         // Health must show a transition fast: commit (and so make visible) every 100 ms.
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         props.put(StreamsConfig.STATE_DIR_CONFIG, state.stateDir().toString());
-        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, topics.breakerHealth().spec().replicationFactor());
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) topics.breakerHealth().spec().replicationFactor());
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         KafkaStreams streams = new KafkaStreams(BreakerStateTopology.build(topics, state.instanceExpiry(),
                 state.expiryCheck()), props);

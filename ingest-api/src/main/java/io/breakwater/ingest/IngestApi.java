@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoClient;
 
+import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -38,12 +39,17 @@ public final class IngestApi implements AutoCloseable {
     private final QuestionPublisher publisher;
     private final MongoClient mongo;
     private final ExecutorService storeExecutor;
+    private final FleetHealth fleet;
+    private final DependencyChecks checks;
 
-    private IngestApi(Javalin app, QuestionPublisher publisher, MongoClient mongo, ExecutorService storeExecutor) {
+    private IngestApi(Javalin app, QuestionPublisher publisher, MongoClient mongo, ExecutorService storeExecutor,
+                      FleetHealth fleet, DependencyChecks checks) {
         this.app = app;
         this.publisher = publisher;
         this.mongo = mongo;
         this.storeExecutor = storeExecutor;
+        this.fleet = fleet;
+        this.checks = checks;
     }
 
     /**
@@ -65,15 +71,23 @@ public final class IngestApi implements AutoCloseable {
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
         QuestionRoutes questions = new QuestionRoutes(publisher, new QuestionStore(mongo.getDatabase(mongoSettings.database())),
                 storeExecutor, Clock.systemUTC());
+        FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
+        DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
+                mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
+        HealthRoutes health = new HealthRoutes(fleet, checks, topics.breakerHealth().name());
         Javalin app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.routes.post(QuestionRoutes.PATH, questions::submit);
             config.routes.get(QuestionRoutes.PATH + "/{id}", questions::find);
+            config.routes.get(HealthRoutes.PATH, health::health);
+            config.routes.get(HealthRoutes.PATH + "/live", health::live);
+            config.routes.get(HealthRoutes.PATH + "/ready", health::ready);
             config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
             config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
-                case 404 -> "There is no " + ctx.method() + " " + ctx.path() + ". Questions live under " + QuestionRoutes.PATH + ".";
+                case 404 -> "There is no " + ctx.method() + " " + ctx.path() + ". Questions live under " + QuestionRoutes.PATH
+                        + ", health under " + HealthRoutes.PATH + ".";
                 case 405 -> ctx.method() + " is not allowed on " + ctx.path() + ".";
                 default -> e.getMessage();
             }));
@@ -86,13 +100,15 @@ public final class IngestApi implements AutoCloseable {
             app.start(api.host(), api.port());
         } catch (RuntimeException e) {
             publisher.close();
+            checks.close();
+            fleet.close();
             mongo.close();
             storeExecutor.shutdownNow();
             throw new IllegalStateException("The ingest API cannot listen on " + api.host() + ":" + api.port()
                     + " (is the port taken? set BW_API_PORT): " + e.getMessage(), e);
         }
         log.info("Ingest API listening on http://{}:{}{}", api.host(), app.port(), QuestionRoutes.PATH);
-        return new IngestApi(app, publisher, mongo, storeExecutor);
+        return new IngestApi(app, publisher, mongo, storeExecutor, fleet, checks);
     }
 
     /** The port it listens on (the chosen one when started with port 0). */
@@ -110,6 +126,8 @@ public final class IngestApi implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         publisher.close();
+        checks.close();
+        fleet.close();
         mongo.close();
     }
 

@@ -1,5 +1,6 @@
 package io.breakwater.launcher;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -11,6 +12,7 @@ import io.breakwater.core.config.ConfigException;
 import io.breakwater.core.config.Settings;
 import io.breakwater.ingest.IngestApi;
 import io.breakwater.qa.QaWorker;
+import io.breakwater.state.BreakerStateApp;
 
 /**
  * The {@code breakwater} command: {@code up} runs the whole pipeline in this process; {@code ingest-api} and
@@ -29,6 +31,9 @@ public final class Breakwater {
             "               BW_KAFKA_BOOTSTRAP / BW_MONGO_URI are set, the ingest API and the QA worker",
             "  ingest-api   run only the ingest API (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  qa-worker    run only the QA worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
+            "  breaker-state  run only the breaker-state app, breaker.events into breaker.health (needs BW_KAFKA_BOOTSTRAP)",
+            "  health [--watch] [--json]                     every breaker's health across the fleet",
+            "  breaker force-open|disable|reset <name> [--reason TEXT]   override a breaker on every instance",
             "  dlq list <topic>                              what a dead-letter topic holds, and why",
             "  dlq replay <topic> [--reason R] [--limit N]   put dead letters back on their origin topic, once each",
             "  help         show this",
@@ -49,6 +54,12 @@ public final class Breakwater {
             });
             case "ingest-api" -> run("Ingest API", (settings, onFailure) -> IngestApi.start(settings));
             case "qa-worker" -> run("QA worker", QaWorker::start);
+            case "breaker-state" -> run("Breaker-state app", (settings, onFailure) ->
+                    BreakerStateApp.start(settings, Duration.ofSeconds(60), onFailure));
+            case "health" -> System.exit(tool(() -> HealthCommand.run(List.of(args).subList(1, args.length),
+                    Settings.fromEnvironment(), System.out)));
+            case "breaker" -> System.exit(tool(() -> BreakerCommand.run(List.of(args).subList(1, args.length),
+                    Settings.fromEnvironment(), System.out)));
             case "dlq" -> System.exit(tool(() -> DeadLetterCommand.run(List.of(args).subList(1, args.length),
                     Settings.fromEnvironment(), System.out)));
             case "help", "--help", "-h" -> System.out.println(USAGE);

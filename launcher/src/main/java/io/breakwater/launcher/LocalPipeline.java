@@ -1,5 +1,6 @@
 package io.breakwater.launcher;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -15,6 +16,7 @@ import io.breakwater.embedded.EmbeddedKafkaBroker;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.ingest.IngestApi;
 import io.breakwater.qa.QaWorker;
+import io.breakwater.state.BreakerStateApp;
 
 /**
  * The whole pipeline in one process: an embedded Kafka broker and MongoDB wire server unless
@@ -61,6 +63,12 @@ final class LocalPipeline implements AutoCloseable {
                 started.push(mongo);
                 wired = wired.with(MongoSettings.URI, mongo.connectionString());
             }
+            if (!settings.isSet("state.dir")) {
+                wired = wired.with("state.dir", embedded.dataDir().resolve("breaker-state").toString());
+            }
+            // Breaker health first, so the worker starts from the fleet's view and /health has it from the start.
+            BreakerStateApp breakerState = BreakerStateApp.start(wired, Duration.ofSeconds(60), onFailure);
+            started.push(breakerState);
             QaWorker worker = QaWorker.start(wired, onFailure);
             started.push(worker);
             IngestApi api = IngestApi.start(wired);
@@ -94,6 +102,7 @@ final class LocalPipeline implements AutoCloseable {
                 "  MongoDB    " + redact(mongo) + "  " + mongoWhere,
                 "  Ingest API " + api + "/api/v1/questions",
                 "  QA worker  answering with " + worker.answererDescription(),
+                "  Health     " + api + "/health   (or ./breakwater health --watch)",
                 "Ask a question:",
                 "  curl -X POST " + api + "/api/v1/questions -H 'Content-Type: application/json' -d '{\"question\":\"What is a circuit breaker?\"}'",
                 "  curl " + api + "/api/v1/questions/<id>",

@@ -26,7 +26,8 @@ class ModuleBoundariesTest {
             "core", List.of("io.breakwater.core"),
             "embedded", List.of("io.breakwater.embedded"),
             "ingest-api", List.of("io.breakwater.core", "io.breakwater.ingest"),
-            "qa-worker", List.of("io.breakwater.core", "io.breakwater.qa"));
+            "qa-worker", List.of("io.breakwater.core", "io.breakwater.qa"),
+            "breaker-state", List.of("io.breakwater.core", "io.breakwater.state"));
 
     private static final Pattern BREAKWATER_IMPORT = Pattern.compile("^import (static )?(io\\.breakwater\\.[\\w.]+);", Pattern.MULTILINE);
 
@@ -46,8 +47,8 @@ class ModuleBoundariesTest {
 
     @Test
     void topicNamesAreWrittenOnlyInTheCatalogue() {
-        Pattern topicLiteral = Pattern.compile("\"(qa\\.(questions|answers)|crawl\\.(jobs|pages)|breaker\\.(events|health)|breakwater\\.dlq)[a-z.]*\"");
-        for (String module : List.of("core", "ingest-api", "qa-worker", "launcher")) {
+        Pattern topicLiteral = Pattern.compile("\"(qa\\.(questions|answers)|crawl\\.(jobs|pages)|breaker\\.(events|health|control)|breakwater\\.dlq)[a-z.]*\"");
+        for (String module : List.of("core", "ingest-api", "qa-worker", "breaker-state", "launcher")) {
             sources(module)
                     .filter(file -> !file.endsWith(Path.of("topic", "Topics.java")))
                     .forEach(file -> assertThat(topicLiteral.matcher(read(file)).find())

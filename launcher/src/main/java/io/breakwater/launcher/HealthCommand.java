@@ -1,0 +1,105 @@
+package io.breakwater.launcher;
+
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.concurrent.CountDownLatch;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.breaker.FleetHealth;
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.topic.Topics;
+
+/**
+ * {@code breakwater health [--watch] [--json]}: every breaker's fleet-wide health as {@code breaker.health} holds it.
+ * A table for people; {@code --json} prints the topic's records by breaker name, exactly as stored; {@code --watch}
+ * prints again on every update until Ctrl-C.
+ */
+final class HealthCommand {
+
+    static final String USAGE = "Usage: breakwater health [--watch] [--json]";
+    private static final Duration CATCH_UP = Duration.ofSeconds(15);
+
+    private HealthCommand() {
+    }
+
+    /** @return the exit code */
+    static int run(List<String> args, Settings settings, PrintStream out) {
+        if (!List.of("--watch", "--json").containsAll(args)) {
+            out.println(USAGE);
+            return 2;
+        }
+        boolean json = args.contains("--json");
+        Topics topics = Topics.from(settings);
+        try (FleetHealth fleet = FleetHealth.follow(KafkaSettings.from(settings), topics.breakerHealth(),
+                "breakwater-health-cli")) {
+            if (!fleet.awaitCaughtUp(CATCH_UP)) {
+                out.println("Could not read " + topics.breakerHealth().name() + " from Kafka at "
+                        + KafkaSettings.from(settings).bootstrapServers() + " within " + CATCH_UP.toSeconds() + " s.");
+                return 1;
+            }
+            print(fleet.breakers(), json, topics.breakerHealth().name(), out);
+            if (args.contains("--watch")) {
+                fleet.onUpdate(health -> print(fleet.breakers(), json, topics.breakerHealth().name(), out));
+                awaitInterrupt();
+            }
+            return 0;
+        }
+    }
+
+    static void print(SortedMap<String, BreakerHealth> breakers, boolean json, String topic, PrintStream out) {
+        if (json) {
+            try {
+                out.println(EventJson.mapper().writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(breakers));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+            return;
+        }
+        Instant now = Clock.systemUTC().instant();
+        out.printf("%s at %s%n", topic, now);
+        if (breakers.isEmpty()) {
+            out.println("  No breaker has reported yet: are a worker and the breaker-state app running?");
+            return;
+        }
+        out.printf("  %-22s %-10s %-9s %-9s %-8s %-24s %s%n", "breaker", "state", "failures", "success", "calls",
+                "open instances", "last change");
+        for (Map.Entry<String, BreakerHealth> entry : breakers.entrySet()) {
+            BreakerHealth health = entry.getValue();
+            String state = health.state().json() + (health.override() == null ? "" : "*");
+            out.printf("  %-22s %-10s %-9s %-9s %-8d %-24s %s%n", entry.getKey(), state,
+                    health.failureCount() + "/" + health.failureThreshold(),
+                    health.successRate() == null ? "-" : health.successRate() + "%", health.totalCalls(),
+                    health.openInstances().isEmpty() ? "-" : String.join(",", health.openInstances()),
+                    health.lastChangeAt() == null ? "-" : ago(health.lastChangeAt(), now));
+        }
+        breakers.forEach((name, health) -> {
+            if (health.override() != null) {
+                out.printf("  * %s: %s by %s at %s%s%n", name, health.override().mode().json(), health.override().by(),
+                        health.override().at(), health.override().reason() == null ? "" : " (" + health.override().reason() + ")");
+            }
+        });
+    }
+
+    private static String ago(Instant then, Instant now) {
+        long seconds = Math.max(0, Duration.between(then, now).toSeconds());
+        return seconds < 120 ? seconds + " s ago" : seconds < 7200 ? seconds / 60 + " min ago" : then.toString();
+    }
+
+    private static void awaitInterrupt() {
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
