@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -43,6 +44,8 @@ import io.breakwater.core.config.BreakerSettings;
 public final class BreakerPolicy {
 
     private static final Logger log = LoggerFactory.getLogger(BreakerPolicy.class);
+    /** The longest a call waits, after failures, for the fleet to have counted them. */
+    private static final Duration FLEET_SYNC = Duration.ofSeconds(1);
 
     private final BreakerSettings settings;
     private final String instanceId;
@@ -55,6 +58,7 @@ public final class BreakerPolicy {
     private final FailsafeExecutor<Object> withoutBreaker;
     private final LatencyWindow latency;
     private final List<Consumer<BreakerEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Object fleetNews = new Object();
 
     private final AtomicLong totalCalls = new AtomicLong();
     private final AtomicLong successfulCalls = new AtomicLong();
@@ -180,6 +184,7 @@ public final class BreakerPolicy {
             rejectedCalls.incrementAndGet();
             throw new BreakerOpenException(name(), settings.openDuration(), "by an operator (" + forced.by() + ")");
         }
+        awaitTheFleetCountingOurFailures();
         Instant now = clock.instant();
         Optional<Instant> inherited = inheritedUntil(now);
         if (inherited.isPresent()) {
@@ -270,6 +275,13 @@ public final class BreakerPolicy {
             openIfTheFleetFailedEnough();
         }
         refresh();
+    }
+
+    /** The news of one poll has been applied: calls waiting for the fleet to count their failures look again. */
+    public void fleetNewsApplied() {
+        synchronized (fleetNews) {
+            fleetNews.notifyAll();
+        }
     }
 
     /** An operator's override for this breaker arrived (from {@code breaker.control}). */
@@ -404,6 +416,39 @@ public final class BreakerPolicy {
         return until.isAfter(now) ? Optional.of(until) : Optional.empty();
     }
 
+    /**
+     * While this instance's last calls failed, the next one first waits (briefly) for the fleet's view to include
+     * those failures: if the fleet's count has reached the threshold meanwhile, the call is refused instead of
+     * adding one more failure. Costs nothing while calls succeed, or without a fleet.
+     */
+    private void awaitTheFleetCountingOurFailures() {
+        long ours = consecutiveFailures.get();
+        if (!sharing || cluster == null || ours == 0 || !breaker.isClosed()) {
+            return;
+        }
+        long deadline = System.nanoTime() + FLEET_SYNC.toNanos();
+        synchronized (fleetNews) {
+            while (!fleetHasCounted(ours) && breaker.isClosed()) {
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(fleetNews, remaining);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private boolean fleetHasCounted(long failures) {
+        BreakerHealth.InstanceView us = cluster.byInstance().get(instanceId);
+        return consecutiveFailures.get() < failures
+                || us != null && startedAt.equals(us.startedAt()) && us.failureCount() >= failures;
+    }
+
     private Optional<Instant> inheritedUntil(Instant now) {
         Instant until = inheritedOpenUntil;
         return until != null && until.isAfter(now) && breaker.isClosed() && override == null
@@ -478,7 +523,8 @@ public final class BreakerPolicy {
                 latency.record(System.nanoTime() - start);
                 failedCalls.incrementAndGet();
                 lastFailureAt = clock.instant();
-                long failures = consecutiveFailures.incrementAndGet();
+                // Failures of calls that were still out when the breaker opened do not count: it had decided.
+                long failures = breaker.isOpen() ? consecutiveFailures.get() : consecutiveFailures.incrementAndGet();
                 if (breaker.isClosed()) {
                     publishFailureCount();
                     if (failures < settings.failureThreshold()) {

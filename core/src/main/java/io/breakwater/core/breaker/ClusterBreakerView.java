@@ -43,7 +43,7 @@ public final class ClusterBreakerView implements AutoCloseable {
         String health = topics.breakerHealth().name();
         String control = topics.breakerControl().name();
         TopicFollower follower = TopicFollower.start(kafka, clientId, List.of(health, control),
-                record -> apply(record, health, byName));
+                record -> apply(record, health, byName), () -> breakers.forEach(BreakerPolicy::fleetNewsApplied));
         if (!follower.awaitCaughtUp(catchUp)) {
             log.warn("Could not read {} and {} within {} s; breakers start from their own view", health, control,
                     catchUp.toSeconds());

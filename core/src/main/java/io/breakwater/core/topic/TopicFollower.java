@@ -37,24 +37,32 @@ public final class TopicFollower implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<String> topics;
     private final Consumer<ConsumerRecord<byte[], byte[]>> handler;
+    private final Runnable afterBatch;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean running = true;
 
     private TopicFollower(KafkaSettings kafka, String clientId, List<String> topics,
-                          Consumer<ConsumerRecord<byte[], byte[]>> handler) {
+                          Consumer<ConsumerRecord<byte[], byte[]>> handler, Runnable afterBatch) {
         Map<String, Object> props = KafkaClients.transactionalConsumer(kafka, clientId, "unused");
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.topics = List.copyOf(topics);
         this.handler = handler;
+        this.afterBatch = afterBatch;
         this.thread = DaemonThreads.named(clientId).newThread(this::run);
     }
 
     /** Starts following {@code topics}; {@code handler} sees every record, oldest first per partition. */
     public static TopicFollower start(KafkaSettings kafka, String clientId, List<String> topics,
                                       Consumer<ConsumerRecord<byte[], byte[]>> handler) {
-        TopicFollower follower = new TopicFollower(kafka, clientId, topics, handler);
+        return start(kafka, clientId, topics, handler, () -> { });
+    }
+
+    /** As above; {@code afterBatch} runs after the records of each poll: when the view is as complete as it gets. */
+    public static TopicFollower start(KafkaSettings kafka, String clientId, List<String> topics,
+                                      Consumer<ConsumerRecord<byte[], byte[]>> handler, Runnable afterBatch) {
+        TopicFollower follower = new TopicFollower(kafka, clientId, topics, handler, afterBatch);
         follower.thread.start();
         return follower;
     }
@@ -88,13 +96,17 @@ public final class TopicFollower implements AutoCloseable {
             }
             Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                var records = consumer.poll(POLL);
+                for (ConsumerRecord<byte[], byte[]> record : records) {
                     try {
                         handler.accept(record);
                     } catch (RuntimeException e) {
                         log.warn("{}: skipped record {}-{}@{}: {}", thread.getName(), record.topic(),
                                 record.partition(), record.offset(), e.getMessage());
                     }
+                }
+                if (!records.isEmpty()) {
+                    afterBatch.run();
                 }
                 if (caughtUp.getCount() > 0) {
                     ends.entrySet().removeIf(end -> consumer.position(end.getKey()) >= end.getValue());

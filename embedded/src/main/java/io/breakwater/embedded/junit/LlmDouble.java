@@ -44,6 +44,8 @@ public final class LlmDouble implements AutoCloseable {
     });
     private volatile Mode mode = Mode.ANSWER;
     private volatile long answerDelayMillis;
+    private volatile long failureDelayMillis;
+    private final List<Call> callLog = new CopyOnWriteArrayList<>();
     private volatile CountDownLatch hang = new CountDownLatch(1);
     private HttpServer server;
 
@@ -106,6 +108,26 @@ public final class LlmDouble implements AutoCloseable {
         this.answerDelayMillis = delay.toMillis();
     }
 
+    /** How long each {@link Mode#FAIL_500} failure takes, as an overloaded gateway's would. */
+    public void failureDelay(java.time.Duration delay) {
+        this.failureDelayMillis = delay.toMillis();
+    }
+
+    /** When each call that reached the server started and was answered ({@link System#nanoTime}), in arrival order. */
+    public List<Call> callLog() {
+        return List.copyOf(callLog);
+    }
+
+    /**
+     * One call as the server saw it.
+     *
+     * @param startNanos when its request arrived
+     * @param endNanos when its response was sent
+     * @param status the HTTP status sent
+     */
+    public record Call(long startNanos, long endNanos, int status) {
+    }
+
     /** The answer text the double gives for {@code question}. */
     public static String answerTo(String question) {
         return "LLM answer to: " + question;
@@ -133,18 +155,29 @@ public final class LlmDouble implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange; InputStream body = exchange.getRequestBody()) {
+            long start = System.nanoTime();
             String request = new String(body.readAllBytes(), StandardCharsets.UTF_8);
             calls.incrementAndGet();
             String question = lastContent(request);
             questions.add(question);
             String authorization = exchange.getRequestHeaders().getFirst("Authorization");
             authorizations.add(authorization == null ? "" : authorization);
+            int status = switch (mode) {
+                case ANSWER, HANG, MALFORMED -> 200;
+                case FAIL_500 -> 500;
+                case RATE_LIMITED_429 -> 429;
+                case REJECT_400 -> 400;
+                case DOWN -> 503;
+            };
             switch (mode) {
                 case ANSWER -> {
                     sleepQuietly(answerDelayMillis);
                     respond(exchange, 200, completion(answerTo(question)));
                 }
-                case FAIL_500 -> respond(exchange, 500, "{\"error\":{\"message\":\"model crashed\"}}");
+                case FAIL_500 -> {
+                    sleepQuietly(failureDelayMillis);
+                    respond(exchange, 500, "{\"error\":{\"message\":\"model crashed\"}}");
+                }
                 case RATE_LIMITED_429 -> {
                     exchange.getResponseHeaders().add("Retry-After", "2");
                     respond(exchange, 429, "{\"error\":{\"message\":\"rate limit reached\"}}");
@@ -157,6 +190,7 @@ public final class LlmDouble implements AutoCloseable {
                 }
                 case DOWN -> respond(exchange, 503, "{}");
             }
+            callLog.add(new Call(start, System.nanoTime(), status));
         }
     }
 
