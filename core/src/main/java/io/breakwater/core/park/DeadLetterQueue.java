@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,12 +12,19 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Headers;
@@ -36,6 +44,8 @@ import io.breakwater.core.topic.Topic;
 public final class DeadLetterQueue {
 
     private static final Duration POLL = Duration.ofMillis(200);
+    /** How long a read waits for transactions still open on the topic to end. */
+    private static final Duration SETTLE = Duration.ofSeconds(30);
     private static final String NO_REASON = "(none)";
 
     /** One dead letter, as operators read it. */
@@ -153,11 +163,33 @@ public final class DeadLetterQueue {
                 : letter;
     }
 
-    /** Reads every committed record the topic holds now, from the beginning, without a consumer group. */
+    private static Map<TopicPartition, Long> logEnds(Admin admin, List<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        partitions.forEach(partition -> latest.put(partition, OffsetSpec.latest()));
+        try {
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all()
+                    .get(SETTLE.toSeconds(), TimeUnit.SECONDS)
+                    .forEach((partition, info) -> ends.put(partition, info.offset()));
+            return ends;
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Cannot read the end of " + partitions + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted", e);
+        }
+    }
+
+    /**
+     * Reads every committed record the topic holds now, from the beginning, without a consumer group. "Now" is the
+     * log's end, not the last stable offset: a replay that has just committed may not have its transaction markers
+     * written yet, and stopping at the stable offset would miss its records (and replay a letter twice).
+     */
     private void readAll(String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
                 KafkaClients.transactionalConsumer(kafka, "breakwater-dlq-" + UUID.randomUUID(), "unused"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+             Admin admin = KafkaClients.createAdmin(kafka, "breakwater-dlq-offsets")) {
             List<PartitionInfo> partitions = consumer.partitionsFor(topic);
             if (partitions == null || partitions.isEmpty()) {
                 throw new IllegalArgumentException("There is no topic " + topic);
@@ -166,8 +198,13 @@ public final class DeadLetterQueue {
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
             consumer.assign(assigned);
             consumer.seekToBeginning(assigned);
-            Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
+            Map<TopicPartition, Long> end = logEnds(admin, assigned);
+            long deadline = System.nanoTime() + SETTLE.toNanos();
             while (assigned.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("An open transaction on " + topic + " has not ended within "
+                            + SETTLE.toSeconds() + " s (a replay still running?); try again");
+                }
                 consumer.poll(POLL).forEach(each);
             }
         }
