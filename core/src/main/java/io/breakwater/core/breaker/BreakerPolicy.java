@@ -46,6 +46,11 @@ public final class BreakerPolicy {
     private static final Logger log = LoggerFactory.getLogger(BreakerPolicy.class);
     /** The longest a call waits, after failures, for the fleet to have counted them. */
     private static final Duration FLEET_SYNC = Duration.ofSeconds(1);
+    /**
+     * How much newer than our last failure the fleet's view must be before a call goes ahead: long enough for the
+     * failures other instances had at the same moment to have been folded in too.
+     */
+    private static final Duration FLEET_SETTLE = Duration.ofMillis(250);
 
     private final BreakerSettings settings;
     private final String instanceId;
@@ -444,9 +449,12 @@ public final class BreakerPolicy {
     }
 
     private boolean fleetHasCounted(long failures) {
-        BreakerHealth.InstanceView us = cluster.byInstance().get(instanceId);
-        return consecutiveFailures.get() < failures
-                || us != null && startedAt.equals(us.startedAt()) && us.failureCount() >= failures;
+        BreakerHealth health = cluster;
+        BreakerHealth.InstanceView us = health.byInstance().get(instanceId);
+        Instant failedAt = lastFailureAt;
+        return consecutiveFailures.get() < failures || heldUntil(clock.instant()).isPresent()
+                || us != null && startedAt.equals(us.startedAt()) && us.failureCount() >= failures
+                && (failedAt == null || health.updatedAt() == null || !health.updatedAt().isBefore(failedAt.plus(FLEET_SETTLE)));
     }
 
     private Optional<Instant> inheritedUntil(Instant now) {
@@ -520,7 +528,12 @@ public final class BreakerPolicy {
                 succeeded(start);
                 throw e;
             } catch (Throwable e) {
-                latency.record(System.nanoTime() - start);
+                long elapsed = System.nanoTime() - start;
+                if (e instanceof InterruptedException && elapsed < settings.callTimeout().toNanos()) {
+                    // Not the dependency's doing: the work was abandoned (a rebalance, a shutdown), so no verdict.
+                    throw e;
+                }
+                latency.record(elapsed);
                 failedCalls.incrementAndGet();
                 lastFailureAt = clock.instant();
                 // Failures of calls that were still out when the breaker opened do not count: it had decided.
@@ -570,9 +583,13 @@ public final class BreakerPolicy {
         return failure instanceof DependencyUnavailableException unavailable ? unavailable.retryAfter() : Optional.empty();
     }
 
+    /**
+     * Whether an attempt's failure says the dependency is failing. A rejection of the request does not, nor does an
+     * interrupt from outside (abandoned work); a timed-out attempt reaches the breaker as a timeout, which does.
+     */
     private static boolean countsAgainstBreaker(Throwable failure) {
         return failure != null && !(failure instanceof DependencyRejectedException)
-                && !(failure instanceof CircuitBreakerOpenException);
+                && !(failure instanceof CircuitBreakerOpenException) && !(failure instanceof InterruptedException);
     }
 
     /**

@@ -117,6 +117,36 @@ class BreakerPolicyTest {
         assertThat(calls).hasValue(1);
     }
 
+    @Test
+    void shouldNotCountAnAttemptAbandonedByAnInterruptAgainstTheDependency() throws Exception {
+        // A rebalance or a shutdown interrupts work in flight: that says nothing about the dependency.
+        BreakerPolicy policy = new BreakerPolicy(settings(2, 2, Duration.ofMinutes(1), Duration.ofSeconds(5)));
+        for (int i = 0; i < 3; i++) {
+            CountDownLatch started = new CountDownLatch(1);
+            Thread caller = new Thread(() -> {
+                try {
+                    policy.call(() -> {
+                        calls.incrementAndGet();
+                        started.countDown();
+                        new CountDownLatch(1).await();
+                        return "never";
+                    });
+                } catch (RuntimeException expected) {
+                    // abandoned
+                }
+            });
+            caller.start();
+            started.await();
+            caller.interrupt();
+            caller.join(5_000);
+        }
+
+        assertThat(calls).as("not retried either").hasValue(3);
+        assertThat(policy.breaker().isClosed()).isTrue();
+        assertThat(policy.snapshot().failedCalls()).isZero();
+        assertThat(policy.snapshot().failureCount()).isZero();
+    }
+
     private String failing() {
         calls.incrementAndGet();
         throw new DependencyUnavailableException("HTTP 503");
