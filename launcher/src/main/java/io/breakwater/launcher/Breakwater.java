@@ -36,6 +36,7 @@ public final class Breakwater {
             "  breaker force-open|disable|reset <name> [--reason TEXT]   override a breaker on every instance",
             "  dlq list <topic>                              what a dead-letter topic holds, and why",
             "  dlq replay <topic> [--reason R] [--limit N]   put dead letters back on their origin topic, once each",
+            "  bench health [--quick]                        how fast a breaker transition reaches breaker.health and /health",
             "  help         show this",
             "",
             "Settings come from BW_* environment variables, or a properties file named by BW_CONFIG_FILE;",
@@ -62,6 +63,7 @@ public final class Breakwater {
                     Settings.fromEnvironment(), System.out)));
             case "dlq" -> System.exit(tool(() -> DeadLetterCommand.run(List.of(args).subList(1, args.length),
                     Settings.fromEnvironment(), System.out)));
+            case "bench" -> System.exit(tool(() -> bench(List.of(args).subList(1, args.length))));
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> {
                 System.err.println("Unknown command '" + command + "'." + System.lineSeparator() + USAGE);
@@ -111,6 +113,18 @@ public final class Breakwater {
             log.debug("command failed", e);
             System.err.println(e.getMessage());
             return 1;
+        }
+    }
+
+    private static int bench(List<String> args) {
+        if (args.isEmpty() || !args.get(0).equals("health")) {
+            System.out.println("Usage: breakwater bench health [--quick]");
+            return 2;
+        }
+        try {
+            return HealthLagBenchmark.run(args.subList(1, args.size()), System.out);
+        } catch (Exception e) {
+            throw new IllegalStateException("The benchmark failed: " + e.getMessage(), e);
         }
     }
 
