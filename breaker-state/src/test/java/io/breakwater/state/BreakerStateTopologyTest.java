@@ -106,11 +106,11 @@ class BreakerStateTopologyTest {
 
     @Test
     void shouldSumTheFleetsCallsAndComputeTheSuccessRateFromCallsThatReachedTheDependency() {
-        send(report("worker-a", BreakerEvent.Kind.SNAPSHOT, BreakerState.CLOSED, BreakerCause.HEALTHY, 1, 1000, 997, 3, 40));
+        send(report("worker-a", BreakerEvent.Kind.SNAPSHOT, BreakerState.CLOSED, BreakerCause.HEALTHY, 1, 1040, 997, 3, 40));
         send(report("worker-b", BreakerEvent.Kind.SNAPSHOT, BreakerState.CLOSED, BreakerCause.HEALTHY, 2, 542, 540, 2, 0));
 
         BreakerHealth latest = latestHealth();
-        assertThat(latest.totalCalls()).isEqualTo(1542);
+        assertThat(latest.totalCalls()).isEqualTo(1582);
         assertThat(latest.successfulCalls()).isEqualTo(1537);
         assertThat(latest.failedCalls()).isEqualTo(5);
         assertThat(latest.rejectedCalls()).isEqualTo(40);

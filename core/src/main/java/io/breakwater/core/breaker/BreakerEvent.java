@@ -29,10 +29,10 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * @param failureCount failures counted towards opening (consecutive, as the seed's pybreaker counted)
  * @param failureThreshold failures that open it
  * @param openSeconds how long it stays open before a trial call
- * @param totalCalls calls made or refused since the instance started
- * @param successfulCalls calls that succeeded
- * @param failedCalls calls that failed or timed out
- * @param rejectedCalls calls refused without reaching the dependency
+ * @param totalCalls attempts made or refused since the instance started: successful + failed + rejected
+ * @param successfulCalls attempts the dependency answered (a retried call counts each attempt)
+ * @param failedCalls attempts that failed or timed out
+ * @param rejectedCalls attempts refused without reaching the dependency
  * @param lastSuccessAt the last successful call
  * @param lastFailureAt the last failed call
  * @param openedAt when it opened, while open or half-open

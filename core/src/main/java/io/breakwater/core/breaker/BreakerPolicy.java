@@ -65,7 +65,6 @@ public final class BreakerPolicy {
     private final List<Consumer<BreakerEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Object fleetNews = new Object();
 
-    private final AtomicLong totalCalls = new AtomicLong();
     private final AtomicLong successfulCalls = new AtomicLong();
     private final AtomicLong failedCalls = new AtomicLong();
     private final AtomicLong rejectedCalls = new AtomicLong();
@@ -183,7 +182,6 @@ public final class BreakerPolicy {
      * @throws DependencyRejectedException if the dependency rejected the request as bad
      */
     public <T> T call(CheckedSupplier<T> call) {
-        totalCalls.incrementAndGet();
         BreakerOverride forced = override;
         if (forced != null && forced.mode() == BreakerOverride.Mode.FORCE_OPEN) {
             rejectedCalls.incrementAndGet();
@@ -361,7 +359,7 @@ public final class BreakerPolicy {
         };
         return new BreakerEvent(BreakerEvent.SCHEMA_VERSION, kind, name(), instanceId, startedAt, now,
                 current.state(), previous, current.cause(), consecutiveFailures.get(), settings.failureThreshold(),
-                settings.openDuration().toMillis() / 1000.0, totalCalls.get(), successfulCalls.get(),
+                settings.openDuration().toMillis() / 1000.0, totalCalls(), successfulCalls.get(),
                 failedCalls.get(), rejectedCalls.get(), lastSuccessAt, lastFailureAt,
                 current.state() == BreakerState.CLOSED ? null : openedAt, openUntil,
                 histogram == null ? null : latency.window().toSeconds(), histogram);
@@ -465,7 +463,7 @@ public final class BreakerPolicy {
 
     /** On the first news after a restart: if our predecessor had found the dependency failing, carry on from there. */
     private void inheritFromPredecessor(BreakerHealth health) {
-        if (totalCalls.get() > 0 || inheritedOpenUntil != null) {
+        if (totalCalls() > 0 || inheritedOpenUntil != null) {
             return;
         }
         BreakerHealth.InstanceView predecessor = health.byInstance().get(instanceId);
@@ -577,6 +575,11 @@ public final class BreakerPolicy {
                 log.warn("Breaker {}: a listener failed on {}: {}", name(), event.kind().json(), e.toString());
             }
         }
+    }
+
+    /** Every attempt that reached the dependency, and every one refused: successful + failed + rejected. */
+    private long totalCalls() {
+        return successfulCalls.get() + failedCalls.get() + rejectedCalls.get();
     }
 
     private static Optional<Duration> retryAfter(Throwable failure) {
