@@ -32,11 +32,14 @@ final class ServiceProcess implements AutoCloseable {
     static ServiceProcess start(List<String> args, Map<String, String> environment, Path log, String ready,
                                 Duration timeout) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), Breakwater.class.getName()));
+                "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                Breakwater.class.getName()));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().keySet().removeIf(name -> name.startsWith("BW_"));
+        // The child's JVM is set up here and nowhere else: options a CI machine passes to every JVM do not apply.
+        builder.environment().keySet().removeIf(name -> name.startsWith("BW_") || name.equals("JAVA_TOOL_OPTIONS")
+                || name.equals("_JAVA_OPTIONS") || name.equals("JDK_JAVA_OPTIONS"));
         builder.environment().putAll(environment);
         try {
             long from = Files.exists(log) ? Files.size(log) : 0;
