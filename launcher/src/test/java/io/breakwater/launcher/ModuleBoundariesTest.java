@@ -27,7 +27,8 @@ class ModuleBoundariesTest {
             "embedded", List.of("io.breakwater.embedded"),
             "ingest-api", List.of("io.breakwater.core", "io.breakwater.ingest"),
             "qa-worker", List.of("io.breakwater.core", "io.breakwater.qa"),
-            "breaker-state", List.of("io.breakwater.core", "io.breakwater.state"));
+            "breaker-state", List.of("io.breakwater.core", "io.breakwater.state"),
+            "crawler-worker", List.of("io.breakwater.core", "io.breakwater.crawler"));
 
     private static final Pattern BREAKWATER_IMPORT = Pattern.compile("^import (static )?(io\\.breakwater\\.[\\w.]+);", Pattern.MULTILINE);
 
@@ -48,7 +49,7 @@ class ModuleBoundariesTest {
     @Test
     void topicNamesAreWrittenOnlyInTheCatalogue() {
         Pattern topicLiteral = Pattern.compile("\"(qa\\.(questions|answers)|crawl\\.(jobs|pages)|breaker\\.(events|health|control)|breakwater\\.dlq)[a-z.]*\"");
-        for (String module : List.of("core", "ingest-api", "qa-worker", "breaker-state", "launcher")) {
+        for (String module : List.of("core", "ingest-api", "qa-worker", "breaker-state", "crawler-worker", "launcher")) {
             sources(module)
                     .filter(file -> !file.endsWith(Path.of("topic", "Topics.java")))
                     .forEach(file -> assertThat(topicLiteral.matcher(read(file)).find())

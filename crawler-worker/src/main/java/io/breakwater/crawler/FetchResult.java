@@ -1,0 +1,33 @@
+package io.breakwater.crawler;
+
+/** How fetching one URL ended, short of the host being unreachable (which throws, for its breaker). */
+sealed interface FetchResult {
+
+    /**
+     * The page, ready to extract.
+     *
+     * @param finalUrl where it was found, after redirects (normalized)
+     * @param contentType its media type, without parameters ({@code text/html})
+     * @param charset the charset its Content-Type named, if any
+     */
+    record Fetched(String finalUrl, String contentType, String charset, byte[] body) implements FetchResult {
+    }
+
+    /**
+     * Deliberately not fetched, and not to be retried: the site asked us not to, or the page is not something
+     * to index.
+     *
+     * @param reason {@code robots}, {@code size} or {@code type}
+     * @param detail what exactly, for people
+     */
+    record Skipped(String reason, String detail) implements FetchResult {
+    }
+
+    /**
+     * Not fetched, for a reason retrying will not change: refused address, redirect loop, a 4xx.
+     *
+     * @param reason for people
+     */
+    record Failed(String reason) implements FetchResult {
+    }
+}
