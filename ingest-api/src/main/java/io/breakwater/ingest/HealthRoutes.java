@@ -92,10 +92,9 @@ final class HealthRoutes {
         Map<String, Object> ordered = new LinkedHashMap<>();
         ordered.put("state", fields.remove("state"));
         ordered.put("failure_count", fields.remove("failure_count"));
-        ordered.put("opened_at", health.openedAt() == null ? null : fields.remove("opened_at"));
+        ordered.put("opened_at", fields.remove("opened_at"));
         ordered.put("is_closed", fields.remove("is_closed"));
         ordered.put("is_open", fields.remove("is_open"));
-        fields.remove("opened_at");
         ordered.putAll(fields);
         return ordered;
     }
