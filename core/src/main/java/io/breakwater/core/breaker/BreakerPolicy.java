@@ -253,6 +253,20 @@ public final class BreakerPolicy {
     /** What may go through the breaker now. */
     public enum Allowance { ALL, TRIAL, NONE }
 
+    /** How long until this breaker lets a (trial) call through: zero unless open; its open time if forced open. */
+    public Duration untilTrial() {
+        Instant now = clock.instant();
+        Effective current = effective(now);
+        if (current.state() != BreakerState.OPEN) {
+            return Duration.ZERO;
+        }
+        if (current.until() == null) {
+            return settings.openDuration();
+        }
+        Duration remaining = Duration.between(now, current.until());
+        return remaining.isNegative() ? Duration.ZERO : remaining;
+    }
+
     /**
      * The fleet's view of this breaker arrived (from {@code breaker.health}): follow another instance's open
      * breaker, open when the fleet's failures together reach the threshold, close when another instance's trial

@@ -3,6 +3,7 @@ package io.breakwater.core.breaker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,15 +34,13 @@ public final class BreakerReporter implements AutoCloseable {
     private static final Duration REFRESH = Duration.ofMillis(200);
 
     private final Topic<String, BreakerEvent> topic;
-    private final List<BreakerPolicy> breakers;
+    private final List<BreakerPolicy> breakers = new CopyOnWriteArrayList<>();
     private final KafkaProducer<String, BreakerEvent> producer;
     private final ScheduledExecutorService sender;
     private final AtomicBoolean failing = new AtomicBoolean();
 
-    private BreakerReporter(KafkaSettings kafka, Topic<String, BreakerEvent> topic, List<BreakerPolicy> breakers,
-                            String clientId) {
+    private BreakerReporter(KafkaSettings kafka, Topic<String, BreakerEvent> topic, String clientId) {
         this.topic = topic;
-        this.breakers = List.copyOf(breakers);
         Map<String, Object> props = KafkaClients.producer(kafka, clientId);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
@@ -58,14 +57,19 @@ public final class BreakerReporter implements AutoCloseable {
      */
     public static BreakerReporter start(KafkaSettings kafka, Topic<String, BreakerEvent> topic,
                                         List<BreakerPolicy> breakers, Duration snapshotInterval, String clientId) {
-        BreakerReporter reporter = new BreakerReporter(kafka, topic, breakers, clientId);
-        for (BreakerPolicy breaker : reporter.breakers) {
-            breaker.onEvent(event -> reporter.sender.execute(() -> reporter.send(event)));
-        }
+        BreakerReporter reporter = new BreakerReporter(kafka, topic, clientId);
+        breakers.forEach(reporter::add);
         reporter.sender.scheduleAtFixedRate(reporter::snapshotAll, 0, snapshotInterval.toMillis(), TimeUnit.MILLISECONDS);
         reporter.sender.scheduleAtFixedRate(() -> reporter.breakers.forEach(BreakerPolicy::refresh),
                 REFRESH.toMillis(), REFRESH.toMillis(), TimeUnit.MILLISECONDS);
         return reporter;
+    }
+
+    /** Reports {@code breaker} too, from now on: for breakers made as they are needed (one per crawled host). */
+    public void add(BreakerPolicy breaker) {
+        breaker.onEvent(event -> sender.execute(() -> send(event)));
+        breakers.add(breaker);
+        sender.execute(() -> send(breaker.snapshot()));
     }
 
     @Override

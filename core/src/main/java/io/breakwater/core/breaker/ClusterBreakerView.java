@@ -1,10 +1,10 @@
 package io.breakwater.core.breaker;
 
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -25,10 +25,12 @@ public final class ClusterBreakerView implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterBreakerView.class);
 
-    private final TopicFollower follower;
+    private final Map<String, BreakerPolicy> byName = new ConcurrentHashMap<>();
+    private final Map<String, BreakerHealth> latestHealth = new ConcurrentHashMap<>();
+    private final Map<String, BreakerOverride> latestOverride = new ConcurrentHashMap<>();
+    private TopicFollower follower;
 
-    private ClusterBreakerView(TopicFollower follower) {
-        this.follower = follower;
+    private ClusterBreakerView() {
     }
 
     /**
@@ -38,17 +40,30 @@ public final class ClusterBreakerView implements AutoCloseable {
      */
     public static ClusterBreakerView start(KafkaSettings kafka, Topics topics, List<BreakerPolicy> breakers,
                                            Duration catchUp, String clientId) {
-        Map<String, BreakerPolicy> byName = breakers.stream()
-                .collect(Collectors.toMap(BreakerPolicy::name, Function.identity()));
+        ClusterBreakerView view = new ClusterBreakerView();
+        breakers.forEach(view::register);
         String health = topics.breakerHealth().name();
         String control = topics.breakerControl().name();
-        TopicFollower follower = TopicFollower.start(kafka, clientId, List.of(health, control),
-                record -> apply(record, health, byName), () -> breakers.forEach(BreakerPolicy::fleetNewsApplied));
-        if (!follower.awaitCaughtUp(catchUp)) {
+        view.follower = TopicFollower.start(kafka, clientId, List.of(health, control),
+                record -> view.apply(record, health), () -> view.byName.values().forEach(BreakerPolicy::fleetNewsApplied));
+        if (!view.follower.awaitCaughtUp(catchUp)) {
             log.warn("Could not read {} and {} within {} s; breakers start from their own view", health, control,
                     catchUp.toSeconds());
         }
-        return new ClusterBreakerView(follower);
+        return view;
+    }
+
+    /** Feeds {@code breaker} too, starting with what the fleet already knows of it: for breakers made as needed. */
+    public void register(BreakerPolicy breaker) {
+        byName.put(breaker.name(), breaker);
+        BreakerOverride override = latestOverride.get(breaker.name());
+        if (override != null) {
+            breaker.onOverride(override);
+        }
+        BreakerHealth health = latestHealth.get(breaker.name());
+        if (health != null) {
+            breaker.onClusterHealth(health);
+        }
     }
 
     @Override
@@ -56,18 +71,24 @@ public final class ClusterBreakerView implements AutoCloseable {
         follower.close();
     }
 
-    private static void apply(ConsumerRecord<byte[], byte[]> record, String healthTopic, Map<String, BreakerPolicy> byName) {
+    private void apply(ConsumerRecord<byte[], byte[]> record, String healthTopic) {
         if (record.value() == null || record.key() == null) {
             return;
         }
-        BreakerPolicy breaker = byName.get(new String(record.key(), java.nio.charset.StandardCharsets.UTF_8));
-        if (breaker == null) {
-            return;
-        }
+        String name = new String(record.key(), StandardCharsets.UTF_8);
+        BreakerPolicy breaker = byName.get(name);
         if (record.topic().equals(healthTopic)) {
-            breaker.onClusterHealth(EventJson.decode(record.value(), BreakerHealth.class));
+            BreakerHealth health = EventJson.decode(record.value(), BreakerHealth.class);
+            latestHealth.put(name, health);
+            if (breaker != null) {
+                breaker.onClusterHealth(health);
+            }
         } else {
-            breaker.onOverride(EventJson.decode(record.value(), BreakerOverride.class));
+            BreakerOverride override = EventJson.decode(record.value(), BreakerOverride.class);
+            latestOverride.put(name, override);
+            if (breaker != null) {
+                breaker.onOverride(override);
+            }
         }
     }
 }

@@ -47,6 +47,14 @@ public final class CrawlUrl {
         return normal.toString();
     }
 
+    /**
+     * A page's short, URL-safe name: the first 16 hex digits of the SHA-256 of its normalized URL. Stable, so the
+     * same page always has the same crawl job id.
+     */
+    public static String id(String normalizedUrl) {
+        return CrawledPage.hash(normalizedUrl, "").substring(0, 16);
+    }
+
     /** The host of a normalized URL, lower-cased: what per-host breakers and politeness are keyed by. */
     public static String host(String normalizedUrl) {
         return URI.create(normalizedUrl).getHost();

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -14,27 +15,45 @@ import io.breakwater.core.pipeline.WorkHeaders;
 /**
  * When parked work may be replayed: only while its breaker lets calls through, one trial at a time while it is
  * half-open (or due to be), the full concurrency once it has closed, nothing while it is open (here, for the fleet,
- * or by an operator's hand); each record not
- * before its not-before time; and no faster than the replay rate, so the backlog does not knock the recovering
- * dependency over again. Used on one loop thread.
+ * or by an operator's hand); each record not before its not-before time; and no faster than the replay rate, so the
+ * backlog does not knock the recovering dependency over again. Work behind one breaker ({@link #forBreaker}) is
+ * admitted by that breaker's state; work behind a breaker per record ({@link #perRecord}, a crawler's breaker per
+ * host) waits, record by record, while its own breaker is open. Used on one loop thread.
  */
 public final class ReplayAdmission implements Admission {
 
-    private final BreakerPolicy breaker;
+    private final BreakerPolicy shared;
+    private final Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf;
     private final int concurrency;
     private final RateLimiter rate;
     private final Clock clock;
 
-    public ReplayAdmission(BreakerPolicy breaker, int concurrency, RateLimiter rate, Clock clock) {
-        this.breaker = breaker;
+    private ReplayAdmission(BreakerPolicy shared, Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
+                            int concurrency, RateLimiter rate, Clock clock) {
+        this.shared = shared;
+        this.breakerOf = breakerOf;
         this.concurrency = concurrency;
         this.rate = rate;
         this.clock = clock;
     }
 
+    /** Replay of work that all goes through {@code breaker}. */
+    public ReplayAdmission(BreakerPolicy breaker, int concurrency, RateLimiter rate, Clock clock) {
+        this(breaker, record -> breaker, concurrency, rate, clock);
+    }
+
+    /** Replay of work each record of which goes through a breaker of its own: {@code breakerOf} says which. */
+    public static ReplayAdmission perRecord(Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
+                                            int concurrency, RateLimiter rate, Clock clock) {
+        return new ReplayAdmission(null, breakerOf, concurrency, rate, clock);
+    }
+
     @Override
     public int capacity() {
-        return switch (breaker.allowance()) {
+        if (shared == null) {
+            return concurrency;
+        }
+        return switch (shared.allowance()) {
             case ALL -> concurrency;
             case TRIAL -> 1;
             case NONE -> 0;
@@ -47,6 +66,13 @@ public final class ReplayAdmission implements Admission {
         Instant now = clock.instant();
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return Duration.between(now, notBefore.get());
+        }
+        if (shared == null) {
+            BreakerPolicy breaker = breakerOf.apply(record);
+            if (breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE) {
+                Duration wait = breaker.untilTrial();
+                return wait.isZero() ? Duration.ofMillis(100) : wait;
+            }
         }
         return rate.tryTake();
     }

@@ -10,6 +10,8 @@ import io.breakwater.core.breaker.BreakerEvent;
 import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.crawl.CrawlJob;
+import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.QuestionEvent;
 
@@ -34,6 +36,11 @@ import io.breakwater.core.event.QuestionEvent;
  * @param breakerControl {@code breaker.control}: operators' overrides, keyed by breaker name; compacted
  * @param breakerEventsDeadLetter {@code breaker.events.dlq}: breaker events the breaker-state app cannot read, as
  *     they came, with the reason in headers
+ * @param crawlJobs {@code crawl.jobs}: pages to crawl, keyed by normalized URL
+ * @param crawlJobsParked {@code crawl.jobs.parked}: crawl jobs waiting for their host to recover, as they came, with
+ *     why and until when in headers
+ * @param crawlJobsDeadLetter {@code crawl.jobs.dlq}: crawl job records that cannot be processed, or failed too often
+ * @param crawlPages {@code crawl.pages}: crawled pages' text, keyed by normalized URL; compacted
  */
 public record Topics(Topic<String, QuestionEvent> questions,
                      Topic<String, AnswerEvent> answers,
@@ -43,7 +50,11 @@ public record Topics(Topic<String, QuestionEvent> questions,
                      Topic<String, BreakerEvent> breakerEvents,
                      Topic<String, BreakerHealth> breakerHealth,
                      Topic<String, BreakerOverride> breakerControl,
-                     Topic<byte[], byte[]> breakerEventsDeadLetter) {
+                     Topic<byte[], byte[]> breakerEventsDeadLetter,
+                     Topic<String, CrawlJob> crawlJobs,
+                     Topic<byte[], byte[]> crawlJobsParked,
+                     Topic<byte[], byte[]> crawlJobsDeadLetter,
+                     Topic<String, CrawledPage> crawlPages) {
 
     public static final int DEFAULT_PARTITIONS = 3;
     public static final int DEFAULT_REPLICATION_FACTOR = 1;
@@ -81,7 +92,15 @@ public record Topics(Topic<String, QuestionEvent> questions,
                 new Topic<>(name(settings, prefix, "breaker.control", "breaker.control"), ids,
                         new JsonSerde<>(BreakerOverride.class), compacted(spec)),
                 new Topic<>(name(settings, prefix, "breaker.events.dlq", "breaker.events.dlq"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec));
+                        Serdes.ByteArray(), spec),
+                new Topic<>(name(settings, prefix, "crawl.jobs", "crawl.jobs"), ids, new JsonSerde<>(CrawlJob.class), spec),
+                new Topic<>(name(settings, prefix, "crawl.jobs.parked", "crawl.jobs.parked"), Serdes.ByteArray(),
+                        Serdes.ByteArray(), spec),
+                new Topic<>(name(settings, prefix, "crawl.jobs.dlq", "crawl.jobs.dlq"), Serdes.ByteArray(),
+                        Serdes.ByteArray(), spec),
+                // Pages can be large: allow records up to the 2 MB body limit's worth of text.
+                new Topic<>(name(settings, prefix, "crawl.pages", "crawl.pages"), ids, new JsonSerde<>(CrawledPage.class),
+                        compacted(spec).withConfig("max.message.bytes", Integer.toString(2 * 1024 * 1024))));
     }
 
     /** Compacted, and compacted soon: readers that start from the beginning should find little but the latest. */
@@ -93,7 +112,8 @@ public record Topics(Topic<String, QuestionEvent> questions,
     /** Every topic, for creation at start. */
     public List<Topic<?, ?>> all() {
         return List.of(questions, answers, parkedQuestions, questionsDeadLetter, deadLetterReplays, breakerEvents,
-                breakerHealth, breakerControl, breakerEventsDeadLetter);
+                breakerHealth, breakerControl, breakerEventsDeadLetter, crawlJobs, crawlJobsParked, crawlJobsDeadLetter,
+                crawlPages);
     }
 
     private static String name(Settings settings, String prefix, String role, String defaultName) {

@@ -62,7 +62,12 @@ public final class TestSite implements AutoCloseable {
     }
 
     public static TestSite start() {
-        TestSite site = new TestSite(FreePort.find());
+        return startOn(FreePort.find());
+    }
+
+    /** A site on {@code port}: for a host that was down and comes back. */
+    public static TestSite startOn(int port) {
+        TestSite site = new TestSite(port);
         site.listen();
         return site;
     }
