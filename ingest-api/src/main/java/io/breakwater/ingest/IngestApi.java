@@ -19,6 +19,7 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
@@ -36,13 +37,13 @@ public final class IngestApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IngestApi.class);
 
     private final Javalin app;
-    private final QuestionPublisher publisher;
+    private final EventPublisher publisher;
     private final MongoClient mongo;
     private final ExecutorService storeExecutor;
     private final FleetHealth fleet;
     private final DependencyChecks checks;
 
-    private IngestApi(Javalin app, QuestionPublisher publisher, MongoClient mongo, ExecutorService storeExecutor,
+    private IngestApi(Javalin app, EventPublisher publisher, MongoClient mongo, ExecutorService storeExecutor,
                       FleetHealth fleet, DependencyChecks checks) {
         this.app = app;
         this.publisher = publisher;
@@ -67,10 +68,12 @@ public final class IngestApi implements AutoCloseable {
             TopicAdmin.ensure(admin, topics.all());
         }
         MongoClient mongo = MongoConnections.open(mongoSettings);
-        QuestionPublisher publisher = new QuestionPublisher(kafka, topics.questions());
+        EventPublisher publisher = new EventPublisher(kafka);
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
-        QuestionRoutes questions = new QuestionRoutes(publisher, new QuestionStore(mongo.getDatabase(mongoSettings.database())),
-                storeExecutor, Clock.systemUTC());
+        QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(),
+                new QuestionStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
+        CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
+                new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
                 mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
@@ -81,13 +84,15 @@ public final class IngestApi implements AutoCloseable {
             config.http.prefer405over404 = true;
             config.routes.post(QuestionRoutes.PATH, questions::submit);
             config.routes.get(QuestionRoutes.PATH + "/{id}", questions::find);
+            config.routes.post(CrawlRoutes.PATH, crawl::submit);
+            config.routes.get(CrawlRoutes.PATH + "/{id}", crawl::find);
             config.routes.get(HealthRoutes.PATH, health::health);
             config.routes.get(HealthRoutes.PATH + "/live", health::live);
             config.routes.get(HealthRoutes.PATH + "/ready", health::ready);
             config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
             config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
                 case 404 -> "There is no " + ctx.method() + " " + ctx.path() + ". Questions live under " + QuestionRoutes.PATH
-                        + ", health under " + HealthRoutes.PATH + ".";
+                        + ", crawl jobs under " + CrawlRoutes.PATH + ", health under " + HealthRoutes.PATH + ".";
                 case 405 -> ctx.method() + " is not allowed on " + ctx.path() + ".";
                 default -> e.getMessage();
             }));

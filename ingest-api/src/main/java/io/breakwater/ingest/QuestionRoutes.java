@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.Topic;
 import io.javalin.http.Context;
 
 /** {@code POST /api/v1/questions} and {@code GET /api/v1/questions/{id}}. Thread-safe. */
@@ -24,13 +25,16 @@ final class QuestionRoutes {
     record Accepted(String id, QuestionStatus status) {
     }
 
-    private final QuestionPublisher publisher;
+    private final EventPublisher publisher;
+    private final Topic<String, QuestionEvent> topic;
     private final QuestionStore store;
     private final ExecutorService storeExecutor;
     private final Clock clock;
 
-    QuestionRoutes(QuestionPublisher publisher, QuestionStore store, ExecutorService storeExecutor, Clock clock) {
+    QuestionRoutes(EventPublisher publisher, Topic<String, QuestionEvent> topic, QuestionStore store,
+                   ExecutorService storeExecutor, Clock clock) {
         this.publisher = publisher;
+        this.topic = topic;
         this.store = store;
         this.storeExecutor = storeExecutor;
         this.clock = clock;
@@ -40,7 +44,7 @@ final class QuestionRoutes {
     void submit(Context ctx) {
         QuestionEvent question = new QuestionEvent(UUID.randomUUID().toString(), SubmitRequest.question(ctx.bodyAsBytes()),
                 clock.instant());
-        CompletableFuture<Void> done = publisher.publish(question)
+        CompletableFuture<Void> done = publisher.publish(topic, question.id(), question)
                 .handle((metadata, error) -> {
                     if (error != null) {
                         log.warn("Question not accepted: Kafka did not acknowledge it: {}", error.toString());

@@ -25,6 +25,7 @@ import com.mongodb.client.MongoClient;
 
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
@@ -126,6 +127,47 @@ class IngestApiIT {
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(json(response).get("error").asText()).startsWith(message);
         assertThat(json(response).get("status").asInt()).isEqualTo(400);
+    }
+
+    @Test
+    void shouldAcceptOneCrawlJobPerPageOntoKafkaKeyedByItsNormalizedUrl() throws Exception {
+        HttpResponse<String> posted = post("/api/v1/crawl", "{\"urls\": [\"HTTPS://Docs.Example.com:443/harbour#top\","
+                + " \"https://docs.example.com/harbour\", \"http://docs.example.com/tides\"], \"depth\": 1}");
+
+        assertThat(posted.statusCode()).isEqualTo(202);
+        JsonNode jobs = json(posted).get("jobs");
+        assertThat(jobs).as("the same page once").hasSize(2);
+        assertThat(jobs.get(0).get("url").asText()).isEqualTo("https://docs.example.com/harbour");
+        assertThat(jobs.get(0).get("status").asText()).isEqualTo("queued");
+        String id = jobs.get(0).get("id").asText();
+        assertThat(jobs.get(0).get("location").asText()).isEqualTo("/api/v1/crawl/" + id);
+
+        List<ConsumerRecord<byte[], byte[]>> events = probe.readAtLeast(topics.crawlJobs().name(), 2, Duration.ofSeconds(10));
+        assertThat(events).extracting(record -> new String(record.key()))
+                .contains("https://docs.example.com/harbour", "http://docs.example.com/tides");
+        assertThat(EventJson.decode(events.get(0).value(), CrawlJob.class).depth()).isEqualTo(1);
+
+        JsonNode got = json(get("/api/v1/crawl/" + id));
+        assertThat(got.get("status").asText()).isEqualTo("queued");
+        assertThat(got.get("url").asText()).isEqualTo("https://docs.example.com/harbour");
+        assertThat(get("/api/v1/crawl/0000000000000000").statusCode()).isEqualTo(404);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "an empty body         | ''                                          | The request body is empty.",
+            "no urls               | {\"depth\": 0}                             | Field 'urls' must be a non-empty list of URLs",
+            "an empty list         | {\"urls\": []}                             | Field 'urls' must be a non-empty list of URLs",
+            "a number for a URL    | {\"urls\": [42]}                           | urls[0] must be a string, but was number.",
+            "an ftp URL            | {\"urls\": [\"ftp://example.com/f\"]}     | urls[0]: 'ftp://example.com/f' is not an http or https URL.",
+            "a relative URL        | {\"urls\": [\"/page\"]}                   | urls[0]: '/page' is not an http or https URL.",
+            "too deep              | {\"urls\": [\"https://example.com/\"], \"depth\": 9} | Field 'depth' must be 0 to 3, but was 9.",
+    })
+    void shouldRejectABadCrawlRequestWith400AndSayWhy(String what, String body, String message) throws Exception {
+        HttpResponse<String> response = post("/api/v1/crawl", body);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("error").asText()).startsWith(message);
     }
 
     @Test
