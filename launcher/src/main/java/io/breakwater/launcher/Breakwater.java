@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.config.ConfigException;
 import io.breakwater.core.config.Settings;
+import io.breakwater.crawler.CrawlerWorker;
 import io.breakwater.ingest.IngestApi;
 import io.breakwater.qa.QaWorker;
 import io.breakwater.state.BreakerStateApp;
@@ -31,6 +32,7 @@ public final class Breakwater {
             "               BW_KAFKA_BOOTSTRAP / BW_MONGO_URI are set, the ingest API and the QA worker",
             "  ingest-api   run only the ingest API (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  qa-worker    run only the QA worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
+            "  crawler-worker  run only the crawler worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  breaker-state  run only the breaker-state app, breaker.events into breaker.health (needs BW_KAFKA_BOOTSTRAP)",
             "  health [--watch] [--json]                     every breaker's health across the fleet",
             "  breaker force-open|disable|reset <name> [--reason TEXT]   override a breaker on every instance",
@@ -55,6 +57,7 @@ public final class Breakwater {
             });
             case "ingest-api" -> run("Ingest API", (settings, onFailure) -> IngestApi.start(settings));
             case "qa-worker" -> run("QA worker", QaWorker::start);
+            case "crawler-worker" -> run("Crawler worker", CrawlerWorker::start);
             case "breaker-state" -> run("Breaker-state app", (settings, onFailure) ->
                     BreakerStateApp.start(settings, Duration.ofSeconds(60), onFailure));
             case "health" -> System.exit(tool(() -> HealthCommand.run(List.of(args).subList(1, args.length),

@@ -15,6 +15,7 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.embedded.EmbeddedKafkaBroker;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.ingest.IngestApi;
+import io.breakwater.crawler.CrawlerWorker;
 import io.breakwater.qa.QaWorker;
 import io.breakwater.state.BreakerStateApp;
 
@@ -71,6 +72,7 @@ final class LocalPipeline implements AutoCloseable {
             started.push(breakerState);
             QaWorker worker = QaWorker.start(wired, onFailure);
             started.push(worker);
+            started.push(CrawlerWorker.start(wired, onFailure));
             IngestApi api = IngestApi.start(wired);
             started.push(api);
             return new LocalPipeline(started, KafkaSettings.from(wired).bootstrapServers(),
@@ -100,12 +102,14 @@ final class LocalPipeline implements AutoCloseable {
                 "Breakwater is up.",
                 "  Kafka      " + kafka + "  " + kafkaWhere,
                 "  MongoDB    " + redact(mongo) + "  " + mongoWhere,
-                "  Ingest API " + api + "/api/v1/questions",
+                "  Ingest API " + api + "/api/v1/questions   " + api + "/api/v1/crawl",
                 "  QA worker  answering with " + worker.answererDescription(),
                 "  Health     " + api + "/health   (or ./breakwater health --watch)",
                 "Ask a question:",
                 "  curl -X POST " + api + "/api/v1/questions -H 'Content-Type: application/json' -d '{\"question\":\"What is a circuit breaker?\"}'",
                 "  curl " + api + "/api/v1/questions/<id>",
+                "Crawl a page (set BW_CRAWLER_ALLOWED_HOSTS to crawl a local or private address):",
+                "  curl -X POST " + api + "/api/v1/crawl -H 'Content-Type: application/json' -d '{\"urls\":[\"https://example.com/\"]}'",
                 "Stop with Ctrl-C.");
     }
 
