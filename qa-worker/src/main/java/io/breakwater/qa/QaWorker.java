@@ -1,6 +1,7 @@
 package io.breakwater.qa;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -43,16 +44,18 @@ public final class QaWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QaWorker.class);
 
     private final MongoClient mongo;
+    private final PageIndex pages;
     private final ClusterBreakerView clusterView;
     private final BreakerReporter reporter;
     private final List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops;
     private final BreakerPolicy llmBreaker;
     private final String answererDescription;
 
-    private QaWorker(MongoClient mongo, ClusterBreakerView clusterView, BreakerReporter reporter,
+    private QaWorker(MongoClient mongo, PageIndex pages, ClusterBreakerView clusterView, BreakerReporter reporter,
                      List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops, BreakerPolicy llmBreaker,
                      String answererDescription) {
         this.mongo = mongo;
+        this.pages = pages;
         this.clusterView = clusterView;
         this.reporter = reporter;
         this.loops = loops;
@@ -93,10 +96,14 @@ public final class QaWorker implements AutoCloseable {
                 "breakwater-qa-breakers-" + settings.instanceId());
         BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(llmBreaker),
                 fleet.snapshotInterval(), "breakwater-qa-breaker-reports-" + settings.instanceId());
+        // Every crawled page, searchable before the first question is taken.
+        PageIndex pages = PageIndex.following(kafka, topics.crawlPages(), "breakwater-qa-pages-" + settings.instanceId(),
+                Duration.ofSeconds(30));
         MongoClient mongo = MongoConnections.open(mongoSettings);
         QuestionStore store = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
         Parking parking = new Parking(topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), park, clock);
-        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer, parking,
+        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer,
+                question -> pages.search(question, worker.contextPassages()), parking,
                 worker.maxRecordBytes(), clock);
         String dlq = topics.questionsDeadLetter().name();
         LoopSettings questions = new LoopSettings("qa-worker", List.of(topics.questions().name()), dlq,
@@ -113,11 +120,12 @@ public final class QaWorker implements AutoCloseable {
             log.info("QA worker {} consuming {} as group {}, replaying {} at up to {}/s, answering with {}",
                     settings.instanceId(), topics.questions().name(), worker.groupId(), topics.parkedQuestions().name(),
                     park.replayRatePerSecond(), description);
-            return new QaWorker(mongo, clusterView, reporter, List.copyOf(loops), llmBreaker, description);
+            return new QaWorker(mongo, pages, clusterView, reporter, List.copyOf(loops), llmBreaker, description);
         } catch (RuntimeException e) {
             loops.forEach(ExactlyOnceLoop::close);
             reporter.close();
             clusterView.close();
+            pages.close();
             mongo.close();
             throw e;
         }
@@ -142,6 +150,7 @@ public final class QaWorker implements AutoCloseable {
         loops.forEach(ExactlyOnceLoop::close);
         reporter.close();
         clusterView.close();
+        pages.close();
         mongo.close();
     }
 }

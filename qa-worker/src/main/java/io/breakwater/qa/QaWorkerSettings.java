@@ -15,13 +15,16 @@ import io.breakwater.core.pipeline.LoopSettings;
  *     {@value #DEFAULT_MAX_IN_FLIGHT}
  * @param commitInterval {@code qa.commit.interval.seconds}: the longest an answer waits for its transaction
  * @param maxRecordBytes {@code qa.max.record.bytes}: larger question records go to the dead-letter topic unread
+ * @param contextPassages {@code qa.context.passages}: passages of crawled pages given to the answerer, default
+ *     {@value #DEFAULT_CONTEXT_PASSAGES}
  */
 public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight, Duration commitInterval,
-                               int maxRecordBytes) {
+                               int maxRecordBytes, int contextPassages) {
 
     public static final String DEFAULT_GROUP = "breakwater-qa-worker";
     public static final int DEFAULT_MAX_IN_FLIGHT = 500;
     public static final int DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
+    public static final int DEFAULT_CONTEXT_PASSAGES = 4;
 
     public QaWorkerSettings {
         if (concurrency < 1) {
@@ -29,6 +32,9 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
         }
         if (maxInFlight < concurrency) {
             throw Settings.invalid("qa.max.in.flight", maxInFlight, "at least qa.concurrency (" + concurrency + ")");
+        }
+        if (contextPassages < 0) {
+            throw Settings.invalid("qa.context.passages", contextPassages, "0 or more");
         }
         if (maxRecordBytes < 1024) {
             throw Settings.invalid("qa.max.record.bytes", maxRecordBytes, "at least 1024");
@@ -41,6 +47,7 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
                 settings.integer("qa.concurrency", LoopSettings.DEFAULT_CONCURRENCY),
                 settings.integer("qa.max.in.flight", DEFAULT_MAX_IN_FLIGHT),
                 settings.seconds("qa.commit.interval.seconds", LoopSettings.DEFAULT_COMMIT_INTERVAL),
-                settings.integer("qa.max.record.bytes", DEFAULT_MAX_RECORD_BYTES));
+                settings.integer("qa.max.record.bytes", DEFAULT_MAX_RECORD_BYTES),
+                settings.integer("qa.context.passages", DEFAULT_CONTEXT_PASSAGES));
     }
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -57,16 +58,19 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     private final QuestionStore store;
     private final BreakerPolicy llmBreaker;
     private final Answerer answerer;
+    private final Function<String, List<Passage>> retriever;
     private final Parking parking;
     private final int maxRecordBytes;
     private final Clock clock;
 
-    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, Answerer answerer, Parking parking,
-                    int maxRecordBytes, Clock clock) {
+    /** @param retriever the passages of crawled pages that best match a question, best first */
+    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, Answerer answerer,
+                    Function<String, List<Passage>> retriever, Parking parking, int maxRecordBytes, Clock clock) {
         this.topics = topics;
         this.store = store;
         this.llmBreaker = llmBreaker;
         this.answerer = answerer;
+        this.retriever = retriever;
         this.parking = parking;
         this.maxRecordBytes = maxRecordBytes;
         this.clock = clock;
@@ -109,7 +113,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
 
     private Outcome answerOrPark(ConsumerRecord<byte[], byte[]> record, QuestionEvent question) {
         try {
-            Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), List.of()));
+            List<Passage> context = retriever.apply(question.question());
+            Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), context));
             return ended(AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
                     answer.answeredBy(), clock.instant()), true);
         } catch (BreakerOpenException e) {

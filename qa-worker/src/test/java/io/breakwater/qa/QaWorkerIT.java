@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,11 +25,15 @@ import com.mongodb.client.MongoClient;
 
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.event.Source;
 import io.breakwater.core.park.DeadLetterQueue;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
@@ -103,6 +108,32 @@ class QaWorkerIT {
             assertThat(record.question()).isEqualTo("What is a breakwater?");
             assertThat(record.answer()).isEqualTo(OfflineAnswerer.NO_CONTEXT);
         });
+    }
+
+    @Test
+    void shouldAnswerFromTheCrawledPageThatHoldsTheFactAndCiteIt() {
+        // Published before the worker starts: it reads crawl.pages from the beginning.
+        try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(Settings.of(settings)), "qa-it")) {
+            TopicAdmin.ensure(admin, topics.all());
+        }
+        CrawledPage page = CrawledPage.of("http://harbour.example/lirwick", "Lirwick harbour",
+                "The harbour has two basins.\n\nThe Lirwick breakwater was finished in 1923 and is 812 metres long.", null);
+        probe.publish(topics.crawlPages().name(), page.url().getBytes(StandardCharsets.UTF_8), EventJson.encode(page));
+        startWorker();
+        CrawledPage later = CrawledPage.of("http://harbour.example/tides", "Tides", "Spring tides rise highest after a"
+                + " full moon.", null);
+        probe.publish(topics.crawlPages().name(), later.url().getBytes(StandardCharsets.UTF_8), EventJson.encode(later));
+
+        publish("fact-1", "{\"id\":\"fact-1\",\"question\":\"How long is the Lirwick breakwater?\"}");
+        publish("none-1", "{\"id\":\"none-1\",\"question\":\"Who painted the Mona Lisa?\"}");
+
+        List<AnswerEvent> answers = answers(2);
+        AnswerEvent fact = answers.stream().filter(answer -> answer.id().equals("fact-1")).findFirst().orElseThrow();
+        assertThat(fact.answer()).contains("812 metres");
+        assertThat(fact.sources()).containsExactly(new Source(page.url(), page.title()));
+        AnswerEvent none = answers.stream().filter(answer -> answer.id().equals("none-1")).findFirst().orElseThrow();
+        assertThat(none.answer()).as("says so rather than inventing").isEqualTo(OfflineAnswerer.NO_CONTEXT);
+        assertThat(none.sources()).isEmpty();
     }
 
     @Test
