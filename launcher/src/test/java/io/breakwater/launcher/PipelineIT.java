@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.embedded.junit.TestSite;
 import io.breakwater.embedded.junit.TopicProbe;
 
 /** The whole pipeline as {@code ./breakwater up} runs it: embedded servers, ingest API and QA worker in one JVM. */
@@ -72,6 +73,31 @@ class PipelineIT {
         assertThat(answered.get("answer").asText()).isEqualTo(LlmDouble.answerTo("What is Kafka?"));
         assertThat(answered.get("answeredBy").get("kind").asText()).isEqualTo("llm");
         assertThat(answered.get("answeredBy").get("model").asText()).isEqualTo("local-model");
+    }
+
+    @Test
+    void shouldAnswerAQuestionFromAPageItCrawledCitingThePage() throws Exception {
+        TestSite site = TestSite.start();
+        running.add(site);
+        settings.put("crawler.allowed.hosts", site.host());
+        start();
+
+        HttpResponse<String> crawl = HTTP.send(HttpRequest.newBuilder(uri("/api/v1/crawl"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"urls\": [\"" + site.url("/index.html") + "\"]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(crawl.statusCode()).isEqualTo(202);
+        String job = EventJson.mapper().readTree(crawl.body()).at("/jobs/0/location").asText();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> EventJson.mapper()
+                .readTree(HTTP.send(HttpRequest.newBuilder(uri(job)).GET().build(), HttpResponse.BodyHandlers.ofString())
+                        .body()).path("status").asText().equals("fetched"));
+
+        // The page reaches the worker's index through crawl.pages a moment after it is stored.
+        JsonNode answered = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(
+                () -> awaitStatus(ask("How much quay does the Zeebrugge breakwater shelter?"), "answered"),
+                body -> body.get("sources").size() > 0);
+        assertThat(answered.get("answer").asText()).contains(TestSite.FACT);
+        assertThat(answered.get("sources").get(0).get("url").asText()).isEqualTo(site.url("/index.html"));
+        assertThat(answered.get("sources").get(0).get("title").asText()).isEqualTo(TestSite.INDEX_TITLE);
     }
 
     @Test
