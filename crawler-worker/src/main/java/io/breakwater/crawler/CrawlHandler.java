@@ -52,16 +52,18 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
     private final Topics topics;
     private final CrawlStore store;
     private final HostBreakers breakers;
+    private final BreakerPolicy mongoBreaker;
     private final PageFetcher fetcher;
     private final Parking parking;
     private final int maxRecordBytes;
     private final Clock clock;
 
-    CrawlHandler(Topics topics, CrawlStore store, HostBreakers breakers, PageFetcher fetcher, Parking parking,
-                 int maxRecordBytes, Clock clock) {
+    CrawlHandler(Topics topics, CrawlStore store, HostBreakers breakers, BreakerPolicy mongoBreaker, PageFetcher fetcher,
+                 Parking parking, int maxRecordBytes, Clock clock) {
         this.topics = topics;
         this.store = store;
         this.breakers = breakers;
+        this.mongoBreaker = mongoBreaker;
         this.fetcher = fetcher;
         this.parking = parking;
         this.maxRecordBytes = maxRecordBytes;
@@ -90,7 +92,15 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             return park(record, job, new Parking.Failure(breaker.name(), true, e, e.retryAfter().orElse(Duration.ZERO)));
         }
         if (result instanceof FetchResult.Fetched fetched) {
-            return fetched(job, fetched);
+            try {
+                return fetched(job, fetched);
+            } catch (BreakerOpenException e) {
+                return park(record, job, new Parking.Failure(mongoBreaker.name(), false, e, e.remainingOpen()));
+            } catch (DependencyUnavailableException e) {
+                // MongoDB's outage is not the page's fault: it does not count towards the park limit.
+                return park(record, job, new Parking.Failure(mongoBreaker.name(), false, e,
+                        mongoBreaker.settings().openDuration()));
+            }
         }
         if (result instanceof FetchResult.Skipped skipped) {
             return ended(job, CrawlStatus.SKIPPED, skipped.detail(), skipped.reason());
@@ -105,14 +115,36 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
 
     @Override
     public void beforeCommit(List<Outcome> outcomes) {
-        store.storePages(outcomes.stream().flatMap(outcome -> outcome.page().stream()).toList());
-        store.recordOutcomes(outcomes.stream().flatMap(outcome -> outcome.status().stream()).toList());
+        List<CrawledPage> pages = outcomes.stream().flatMap(outcome -> outcome.page().stream()).toList();
+        List<CrawlStore.Outcome> statuses = outcomes.stream().flatMap(outcome -> outcome.status().stream()).toList();
+        List<CrawlStore.Outcome> parked = statuses.stream().filter(status -> status.status() == CrawlStatus.PARKED).toList();
+        List<CrawlStore.Outcome> ended = statuses.stream().filter(status -> status.status() != CrawlStatus.PARKED).toList();
+        if (!pages.isEmpty() || !ended.isEmpty()) {
+            // Must hold before the commit: if MongoDB cannot take them, the batch is handled again later.
+            mongoBreaker.call(() -> {
+                store.storePages(pages);
+                store.recordOutcomes(ended);
+                return null;
+            });
+        }
+        if (!parked.isEmpty()) {
+            try {
+                mongoBreaker.call(() -> {
+                    store.recordOutcomes(parked);
+                    return null;
+                });
+            } catch (BreakerOpenException | DependencyUnavailableException e) {
+                // Best effort: the park record on Kafka is what counts; the status shows once MongoDB is back.
+                log.warn("{} parked crawl job(s) not recorded as parked: {}", parked.size(), e.getMessage());
+            }
+        }
     }
 
     private Outcome fetched(CrawlJob job, FetchResult.Fetched fetched) {
         PageExtractor.ExtractedPage extracted = PageExtractor.extract(fetched);
         CrawledPage page = CrawledPage.of(fetched.finalUrl(), extracted.title(), extracted.text(), clock.instant());
-        boolean unchanged = page.contentHash().equals(store.contentHashes(List.of(page.url())).get(page.url()));
+        boolean unchanged = page.contentHash().equals(
+                mongoBreaker.call(() -> store.contentHashes(List.of(page.url()))).get(page.url()));
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         if (!unchanged) {
             outputs.add(topics.crawlPages().serialized(page.url(), page));
@@ -147,7 +179,9 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             return new Outcome(Optional.of(new CrawlStore.Outcome(job, CrawlStatus.FAILED, reason, null, null, null,
                     false, 0, null, clock.instant())), Optional.empty(), List.of(decision.record()));
         }
-        String reason = failure.attempted()
+        String reason = failure.breaker().equals(mongoBreaker.name())
+                ? "the page store (MongoDB) is unavailable; it will be retried when it recovers"
+                : failure.attempted()
                 ? "the site could not be fetched just now (" + failure.error().getMessage() + "); it will be retried"
                 : "the site's breaker (" + failure.breaker() + ") is open after repeated failures; it will be retried"
                         + " when it recovers";

@@ -15,6 +15,7 @@ import com.mongodb.client.MongoClient;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerReporter;
 import io.breakwater.core.breaker.ClusterBreakerView;
+import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -84,7 +85,12 @@ public final class CrawlerWorker implements AutoCloseable {
                 "breakwater-crawler-breakers-" + instance);
         BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(),
                 fleet.snapshotInterval(), "breakwater-crawler-breaker-reports-" + instance);
-        HostBreakers breakers = new HostBreakers(settings, crawler, new BreakerPolicy.Identity(instance, clock.instant()),
+        BreakerPolicy.Identity identity = new BreakerPolicy.Identity(instance, clock.instant());
+        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, BreakerSettings.MONGODB), identity,
+                fleet.share(), fleet.latencyWindow(), clock);
+        clusterView.register(mongoBreaker);
+        reporter.add(mongoBreaker);
+        HostBreakers breakers = new HostBreakers(settings, crawler, identity,
                 fleet, clock, breaker -> {
                     clusterView.register(breaker);
                     reporter.add(breaker);
@@ -95,7 +101,8 @@ public final class CrawlerWorker implements AutoCloseable {
         MongoClient mongo = MongoConnections.open(mongoSettings);
         CrawlStore store = new CrawlStore(mongo.getDatabase(mongoSettings.database()));
         Parking parking = new Parking(topics.crawlJobsParked().name(), topics.crawlJobsDeadLetter().name(), park, clock);
-        CrawlHandler handler = new CrawlHandler(topics, store, breakers, fetcher, parking, worker.maxRecordBytes(), clock);
+        CrawlHandler handler = new CrawlHandler(topics, store, breakers, mongoBreaker, fetcher, parking,
+                worker.maxRecordBytes(), clock);
         String dlq = topics.crawlJobsDeadLetter().name();
         LoopSettings jobs = new LoopSettings("crawler", List.of(topics.crawlJobs().name()), dlq, worker.groupId(),
                 worker.groupId() + "-" + instance, worker.concurrency(), worker.commitInterval());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.mongodb.client.MongoClient;
 
@@ -31,6 +33,8 @@ import io.breakwater.core.event.EventJson;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.topic.Topics;
+import io.breakwater.core.pipeline.WorkHeaders;
+import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
 import io.breakwater.embedded.junit.EmbeddedServers;
 import io.breakwater.embedded.junit.EmbeddedServersExtension;
@@ -132,6 +136,30 @@ class CrawlerWorkerIT {
         }
     }
 
+    @Test
+    void shouldParkJobsWhileMongoDbIsDownAndFetchThemOnceItIsBack(EmbeddedServers servers, @TempDir Path dir) {
+        int port = FreePort.find();
+        Path file = dir.resolve("mongo.h2");
+        EmbeddedMongo down = EmbeddedMongo.persistent(file, port);
+        startWorker(servers, Map.of("crawler.allowed.hosts", "127.0.0.1", "mongo.uri", down.connectionString(),
+                "breaker.mongodb.open.seconds", "2"));
+        down.close();
+
+        crawl(site.url("/index.html"), 0);
+        crawl(site.url("/second.html"), 0);
+
+        List<ConsumerRecord<byte[], byte[]>> parked = probe.readAtLeast(topics.crawlJobsParked().name(), 2,
+                Duration.ofSeconds(60));
+        assertThat(parked).allSatisfy(record ->
+                assertThat(WorkHeaders.text(record.headers(), WorkHeaders.BREAKER)).isEqualTo("mongodb"));
+
+        try (EmbeddedMongo back = EmbeddedMongo.persistent(file, port)) {
+            awaitStatus(site.url("/index.html"), CrawlStatus.FETCHED);
+            awaitStatus(site.url("/second.html"), CrawlStatus.FETCHED);
+            assertThat(store.findPage(site.url("/index.html")).orElseThrow().text()).contains(TestSite.FACT);
+        }
+    }
+
     private void startWorker(EmbeddedServers servers, Map<String, String> more) {
         String run = "crawl-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> values = new HashMap<>(Map.of(
@@ -147,7 +175,7 @@ class CrawlerWorkerIT {
         Settings settings = Settings.of(values);
         topics = Topics.from(settings);
         probe = new TopicProbe(servers.bootstrapServers());
-        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
+        mongo = MongoConnections.open(new MongoSettings(settings.string("mongo.uri", servers.mongoUri()), run));
         store = new CrawlStore(mongo.getDatabase(run));
         running.add(CrawlerWorker.start(settings, failures::add));
     }

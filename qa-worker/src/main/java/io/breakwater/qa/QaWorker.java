@@ -89,12 +89,16 @@ public final class QaWorker implements AutoCloseable {
                 : "the offline extractive answerer (set BW_LLM_URL for a language model)";
         FleetSettings fleet = FleetSettings.from(settings);
         Clock clock = Clock.systemUTC();
-        BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings,
-                new BreakerPolicy.Identity(settings.instanceId(), clock.instant()), fleet.share(), fleet.latencyWindow(), clock);
+        BreakerPolicy.Identity identity = new BreakerPolicy.Identity(settings.instanceId(), clock.instant());
+        BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings, identity, fleet.share(), fleet.latencyWindow(),
+                clock);
+        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, BreakerSettings.MONGODB), identity,
+                fleet.share(), fleet.latencyWindow(), clock);
         // The fleet's view first: a restarted worker starts where the fleet is, not with failures of its own.
-        ClusterBreakerView clusterView = ClusterBreakerView.start(kafka, topics, List.of(llmBreaker), fleet.catchUp(),
+        ClusterBreakerView clusterView = ClusterBreakerView.start(kafka, topics, List.of(llmBreaker, mongoBreaker),
+                fleet.catchUp(),
                 "breakwater-qa-breakers-" + settings.instanceId());
-        BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(llmBreaker),
+        BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(llmBreaker, mongoBreaker),
                 fleet.snapshotInterval(), "breakwater-qa-breaker-reports-" + settings.instanceId());
         // Every crawled page, searchable before the first question is taken.
         PageIndex pages = PageIndex.following(kafka, topics.crawlPages(), "breakwater-qa-pages-" + settings.instanceId(),
@@ -102,7 +106,7 @@ public final class QaWorker implements AutoCloseable {
         MongoClient mongo = MongoConnections.open(mongoSettings);
         QuestionStore store = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
         Parking parking = new Parking(topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), park, clock);
-        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, answerer,
+        QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, mongoBreaker, answerer,
                 question -> pages.search(question, worker.contextPassages()), parking,
                 worker.maxRecordBytes(), clock);
         String dlq = topics.questionsDeadLetter().name();

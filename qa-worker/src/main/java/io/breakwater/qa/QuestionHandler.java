@@ -57,6 +57,7 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     private final Topics topics;
     private final QuestionStore store;
     private final BreakerPolicy llmBreaker;
+    private final BreakerPolicy mongoBreaker;
     private final Answerer answerer;
     private final Function<String, List<Passage>> retriever;
     private final Parking parking;
@@ -64,11 +65,13 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     private final Clock clock;
 
     /** @param retriever the passages of crawled pages that best match a question, best first */
-    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, Answerer answerer,
+    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, BreakerPolicy mongoBreaker,
+                    Answerer answerer,
                     Function<String, List<Passage>> retriever, Parking parking, int maxRecordBytes, Clock clock) {
         this.topics = topics;
         this.store = store;
         this.llmBreaker = llmBreaker;
+        this.mongoBreaker = mongoBreaker;
         this.answerer = answerer;
         this.retriever = retriever;
         this.parking = parking;
@@ -88,7 +91,16 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         } catch (MalformedEventException e) {
             return deadLetter(record, DeadLetters.REASON_MALFORMED, readableId(record), e);
         }
-        AnswerEvent stored = store.findAnswered(List.of(question.id())).get(question.id());
+        AnswerEvent stored;
+        try {
+            stored = mongoBreaker.call(() -> store.findAnswered(List.of(question.id()))).get(question.id());
+        } catch (BreakerOpenException e) {
+            return park(record, question, new Parking.Failure(mongoBreaker.name(), false, e, e.remainingOpen()));
+        } catch (DependencyUnavailableException e) {
+            // MongoDB's outage is not the question's fault: it does not count towards the park limit.
+            return park(record, question, new Parking.Failure(mongoBreaker.name(), false, e,
+                    mongoBreaker.settings().openDuration()));
+        }
         if (stored != null) {
             // Answered before, but that transaction did not commit (a crash, a rebalance): publish the same answer.
             return ended(stored, false);
@@ -104,11 +116,27 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     @Override
     public void beforeCommit(List<Outcome> outcomes) {
         // Parks first: should one batch hold a park and an answer for the same question, the answer wins.
-        store.recordParked(outcomes.stream().flatMap(outcome -> outcome.parked().stream()).toList());
-        store.recordOutcomes(outcomes.stream()
-                .filter(Outcome::store)
-                .flatMap(outcome -> outcome.answer().stream())
-                .toList());
+        List<QuestionStore.Parked> parked = outcomes.stream().flatMap(outcome -> outcome.parked().stream()).toList();
+        if (!parked.isEmpty()) {
+            try {
+                mongoBreaker.call(() -> {
+                    store.recordParked(parked);
+                    return null;
+                });
+            } catch (BreakerOpenException | DependencyUnavailableException e) {
+                // Best effort: the park record on Kafka is what counts; the status shows once MongoDB is back.
+                log.warn("{} parked question(s) not recorded as parked: {}", parked.size(), e.getMessage());
+            }
+        }
+        List<AnswerEvent> ended = outcomes.stream().filter(Outcome::store)
+                .flatMap(outcome -> outcome.answer().stream()).toList();
+        if (!ended.isEmpty()) {
+            // Must hold before the commit: if MongoDB cannot take them, the batch is handled again later.
+            mongoBreaker.call(() -> {
+                store.recordOutcomes(ended);
+                return null;
+            });
+        }
     }
 
     private Outcome answerOrPark(ConsumerRecord<byte[], byte[]> record, QuestionEvent question) {
@@ -139,7 +167,10 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             return new Outcome(Optional.of(failed), Optional.empty(), true,
                     List.of(decision.record(), topics.answers().serialized(failed.id(), failed)));
         }
-        String reason = failure.attempted()
+        String reason = failure.breaker().equals(mongoBreaker.name())
+                ? "The answer store (MongoDB) is unavailable. Your question is queued and will be answered when it"
+                        + " recovers."
+                : failure.attempted()
                 ? "The AI service could not answer just now (" + failure.error().getMessage() + "). Your question is"
                         + " queued and will be retried automatically."
                 : PARKED_WHILE_OPEN;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.mongodb.client.MongoClient;
@@ -42,6 +44,8 @@ import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionRecord;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.EmbeddedMongo;
+import io.breakwater.embedded.FreePort;
 import io.breakwater.embedded.junit.EmbeddedServers;
 import io.breakwater.embedded.junit.EmbeddedServersExtension;
 import io.breakwater.embedded.junit.LlmDouble;
@@ -134,6 +138,35 @@ class QaWorkerIT {
         AnswerEvent none = answers.stream().filter(answer -> answer.id().equals("none-1")).findFirst().orElseThrow();
         assertThat(none.answer()).as("says so rather than inventing").isEqualTo(OfflineAnswerer.NO_CONTEXT);
         assertThat(none.sources()).isEmpty();
+    }
+
+    @Test
+    void shouldParkQuestionsWhileMongoDbIsDownAndAnswerEachOnceItIsBack(@TempDir Path dir) {
+        int port = FreePort.find();
+        Path file = dir.resolve("mongo.h2");
+        EmbeddedMongo mongo = EmbeddedMongo.persistent(file, port);
+        settings.put("mongo.uri", mongo.connectionString());
+        settings.put("breaker.mongodb.open.seconds", "2");
+        startWorker();
+        publish("m-0", "{\"id\":\"m-0\",\"question\":\"Before the outage?\"}");
+        answers(1);
+
+        mongo.close();
+        List<String> ids = List.of("m-1", "m-2", "m-3");
+        ids.forEach(id -> publish(id, "{\"id\":\"" + id + "\",\"question\":\"During the outage " + id + "?\"}"));
+
+        List<ConsumerRecord<byte[], byte[]>> parked = probe.readUntil(topics.parkedQuestions().name(),
+                read -> ids.stream().allMatch(id -> read.stream().anyMatch(record -> new String(record.key()).equals(id))),
+                Duration.ofSeconds(60));
+        assertThat(parked).as("parked, not failed or dead-lettered").isNotEmpty()
+                .allSatisfy(record -> assertThat(WorkHeaders.text(record.headers(), WorkHeaders.BREAKER)).isEqualTo("mongodb"));
+
+        try (EmbeddedMongo back = EmbeddedMongo.persistent(file, port)) {
+            List<AnswerEvent> answers = answers(4);
+            assertThat(answers).extracting(AnswerEvent::id).containsExactlyInAnyOrder("m-0", "m-1", "m-2", "m-3");
+            assertThat(answers).allSatisfy(answer -> assertThat(answer.status()).isEqualTo(QuestionStatus.ANSWERED));
+            assertThat(probe.readAll(topics.questionsDeadLetter().name(), Duration.ofSeconds(1))).isEmpty();
+        }
     }
 
     @Test

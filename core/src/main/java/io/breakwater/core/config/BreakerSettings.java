@@ -24,6 +24,13 @@ public record BreakerSettings(String name, int failureThreshold, int successThre
     public static final BreakerSettings LLM_SERVICE = new BreakerSettings("llm_service", 5, 1,
             Duration.ofSeconds(60), Duration.ofSeconds(30), 2, Duration.ofMillis(500), Duration.ofSeconds(8));
 
+    /**
+     * MongoDB: the seed's stricter 3 failures and 30 s open (it should be reliable); a 10 s call timeout (the driver
+     * gives up on an unreachable server after 5), no retries: the work parks instead.
+     */
+    public static final BreakerSettings MONGODB = new BreakerSettings("mongodb", 3, 1, Duration.ofSeconds(30),
+            Duration.ofSeconds(10), 0, Duration.ofMillis(500), Duration.ofSeconds(8));
+
     public BreakerSettings {
         Objects.requireNonNull(name, "name");
         requireAtLeast(name, "failures", failureThreshold, 1);
