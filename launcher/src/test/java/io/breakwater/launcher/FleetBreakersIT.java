@@ -347,9 +347,11 @@ class FleetBreakersIT {
         return (int) calls.stream().filter(call -> call.startNanos() <= reached && call.endNanos() > reached).count();
     }
 
+    /** The latest record of {@code llm_service} on {@code breaker.health} (the workers' mongodb breaker reports too). */
     private static java.util.Optional<BreakerHealth> healthRecord(EmbeddedServers servers, Topics topics) {
         List<ConsumerRecord<byte[], byte[]>> records = new TopicProbe(servers.bootstrapServers())
-                .readAll(topics.breakerHealth().name(), Duration.ofMillis(300));
+                .readAll(topics.breakerHealth().name(), Duration.ofMillis(300)).stream()
+                .filter(record -> new String(record.key(), StandardCharsets.UTF_8).equals("llm_service")).toList();
         return records.isEmpty() ? java.util.Optional.empty()
                 : java.util.Optional.of(EventJson.decode(records.get(records.size() - 1).value(), BreakerHealth.class));
     }
