@@ -29,6 +29,7 @@ final class OfflineAnswerer implements Answerer {
             + " the offline answerer has mention the words of this question, so it cannot answer it.";
 
     private static final int MAX_SENTENCES = 3;
+    private static final int MIN_WORDS = 4;
     private static final Set<String> STOP_WORDS = Set.of(
             "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i", "in",
             "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "which",
@@ -50,7 +51,10 @@ final class OfflineAnswerer implements Answerer {
         Map<String, Integer> sentencesWithTerm = new HashMap<>();
         sentences.forEach(sentence -> sentence.terms().forEach(term -> sentencesWithTerm.merge(term, 1, Integer::sum)));
 
-        List<Scored> best = sentences.stream()
+        // Headings and labels (a few words, no sentence) are not worth quoting when there are sentences to quote.
+        List<Sentence> quotable = sentences.stream().filter(sentence -> sentence.text().split(" ").length >= MIN_WORDS)
+                .toList();
+        List<Scored> best = (quotable.isEmpty() ? sentences : quotable).stream()
                 .map(sentence -> new Scored(sentence, score(sentence, questionTerms, sentencesWithTerm, sentences.size())))
                 .filter(scored -> scored.score() > 0)
                 .sorted(Comparator.comparingDouble(Scored::score).reversed())
@@ -86,13 +90,15 @@ final class OfflineAnswerer implements Answerer {
         List<Sentence> sentences = new ArrayList<>();
         BreakIterator boundaries = BreakIterator.getSentenceInstance(Locale.ROOT);
         for (Passage passage : context) {
-            String text = passage.text();
-            boundaries.setText(text);
-            for (int start = boundaries.first(), end = boundaries.next(); end != BreakIterator.DONE;
-                 start = end, end = boundaries.next()) {
-                String sentence = text.substring(start, end).strip().replaceAll("\\s+", " ");
-                if (!sentence.isEmpty()) {
-                    sentences.add(new Sentence(sentences.size(), passage, sentence, terms(sentence)));
+            // A heading is a paragraph of its own, without a full stop: never part of the next sentence.
+            for (String text : passage.text().split("\\n\\s*\\n")) {
+                boundaries.setText(text);
+                for (int start = boundaries.first(), end = boundaries.next(); end != BreakIterator.DONE;
+                     start = end, end = boundaries.next()) {
+                    String sentence = text.substring(start, end).strip().replaceAll("\\s+", " ");
+                    if (!sentence.isEmpty()) {
+                        sentences.add(new Sentence(sentences.size(), passage, sentence, terms(sentence)));
+                    }
                 }
             }
         }

@@ -30,6 +30,14 @@ class OfflineAnswererTest {
     }
 
     @Test
+    void shouldNotRunAHeadingIntoTheSentenceAfterIt() {
+        Answer answer = new OfflineAnswerer().answer("How long is the Lirwick breakwater?", List.of(new Passage(
+                "https://a.example/lirwick", "Lirwick", "Lirwick harbour\n\nThe Lirwick breakwater is 812 metres long.")));
+
+        assertThat(answer.text()).isEqualTo("The Lirwick breakwater is 812 metres long.");
+    }
+
+    @Test
     void shouldCiteEveryPageItQuotes() {
         Answer answer = answerer.answer("How do consumers share partitions, and when does a breaker stop calls?",
                 List.of(KAFKA, BREAKERS));
