@@ -2,7 +2,6 @@ package io.breakwater.crawler;
 
 import java.net.http.HttpClient;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -12,9 +11,8 @@ import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoClient;
 
+import io.breakwater.core.breaker.BreakerFleet;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerReporter;
-import io.breakwater.core.breaker.ClusterBreakerView;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
@@ -28,9 +26,7 @@ import io.breakwater.core.park.ParkSettings;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.park.RateLimiter;
 import io.breakwater.core.park.ReplayAdmission;
-import io.breakwater.core.pipeline.Admission;
-import io.breakwater.core.pipeline.ExactlyOnceLoop;
-import io.breakwater.core.pipeline.LoopSettings;
+import io.breakwater.core.pipeline.WorkerLoops;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.topic.TopicAdmin;
@@ -48,16 +44,14 @@ public final class CrawlerWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CrawlerWorker.class);
 
     private final MongoClient mongo;
-    private final ClusterBreakerView clusterView;
-    private final BreakerReporter reporter;
-    private final List<ExactlyOnceLoop<CrawlHandler.Outcome>> loops;
+    private final BreakerFleet fleetBreakers;
+    private final WorkerLoops<CrawlHandler.Outcome> loops;
     private final HostBreakers breakers;
 
-    private CrawlerWorker(MongoClient mongo, ClusterBreakerView clusterView, BreakerReporter reporter,
-                          List<ExactlyOnceLoop<CrawlHandler.Outcome>> loops, HostBreakers breakers) {
+    private CrawlerWorker(MongoClient mongo, BreakerFleet fleetBreakers, WorkerLoops<CrawlHandler.Outcome> loops,
+                          HostBreakers breakers) {
         this.mongo = mongo;
-        this.clusterView = clusterView;
-        this.reporter = reporter;
+        this.fleetBreakers = fleetBreakers;
         this.loops = loops;
         this.breakers = breakers;
     }
@@ -81,20 +75,13 @@ public final class CrawlerWorker implements AutoCloseable {
             TopicAdmin.ensure(admin, topics.all());
         }
         String instance = settings.instanceId();
-        ClusterBreakerView clusterView = ClusterBreakerView.start(kafka, topics, List.of(), fleet.catchUp(),
-                "breakwater-crawler-breakers-" + instance);
-        BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(),
-                fleet.snapshotInterval(), "breakwater-crawler-breaker-reports-" + instance);
         BreakerPolicy.Identity identity = new BreakerPolicy.Identity(instance, clock.instant());
         BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, BreakerSettings.MONGODB), identity,
                 fleet.share(), fleet.latencyWindow(), clock);
-        clusterView.register(mongoBreaker);
-        reporter.add(mongoBreaker);
-        HostBreakers breakers = new HostBreakers(settings, crawler, identity,
-                fleet, clock, breaker -> {
-                    clusterView.register(breaker);
-                    reporter.add(breaker);
-                });
+        // The fleet's view first; each host's breaker joins it when the host is first crawled.
+        BreakerFleet fleetBreakers = BreakerFleet.join(kafka, topics, fleet, instance, "breakwater-crawler",
+                List.of(mongoBreaker));
+        HostBreakers breakers = new HostBreakers(settings, crawler, identity, fleet, clock, fleetBreakers::add);
         HttpClient client = PageFetcher.newClient(crawler);
         PageFetcher fetcher = new PageFetcher(client, AddressGuard.resolvingWithDns(crawler.allowedHosts()),
                 new RobotsRules(client, crawler, clock), new HostPacer(), crawler);
@@ -103,26 +90,19 @@ public final class CrawlerWorker implements AutoCloseable {
         Parking parking = new Parking(topics.crawlJobsParked().name(), topics.crawlJobsDeadLetter().name(), park, clock);
         CrawlHandler handler = new CrawlHandler(topics, store, breakers, mongoBreaker, fetcher, parking,
                 worker.maxRecordBytes(), clock);
-        String dlq = topics.crawlJobsDeadLetter().name();
-        LoopSettings jobs = new LoopSettings("crawler", List.of(topics.crawlJobs().name()), dlq, worker.groupId(),
-                worker.groupId() + "-" + instance, worker.concurrency(), worker.commitInterval());
-        LoopSettings replay = new LoopSettings("crawler-replay", List.of(topics.crawlJobsParked().name()), dlq,
-                worker.groupId() + "-replay", worker.groupId() + "-replay-" + instance, worker.concurrency(),
-                worker.commitInterval());
-        List<ExactlyOnceLoop<CrawlHandler.Outcome>> loops = new ArrayList<>();
+        WorkerLoops.Spec loops = new WorkerLoops.Spec("crawler", topics.crawlJobs().name(),
+                topics.crawlJobsParked().name(), topics.crawlJobsDeadLetter().name(), worker.groupId(), instance,
+                worker.concurrency(), worker.maxInFlight(), worker.commitInterval());
         try {
-            loops.add(ExactlyOnceLoop.start(jobs, kafka, handler, Admission.upTo(worker.maxInFlight()), onFailure));
-            loops.add(ExactlyOnceLoop.start(replay, kafka, handler, ReplayAdmission.perRecord(
-                    record -> breakers.existing(hostOf(record.value())), worker.concurrency(),
-                    new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure));
+            WorkerLoops<CrawlHandler.Outcome> running = WorkerLoops.start(loops, kafka, handler,
+                    ReplayAdmission.perRecord(record -> breakers.existing(hostOf(record.value())), worker.concurrency(),
+                            new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
             log.info("Crawler worker {} consuming {} as group {}, replaying {}; {}", instance, topics.crawlJobs().name(),
                     worker.groupId(), topics.crawlJobsParked().name(), crawler.allowedHosts().isEmpty()
                             ? "internal addresses refused" : "internal addresses refused except " + crawler.allowedHosts());
-            return new CrawlerWorker(mongo, clusterView, reporter, List.copyOf(loops), breakers);
+            return new CrawlerWorker(mongo, fleetBreakers, running, breakers);
         } catch (RuntimeException e) {
-            loops.forEach(ExactlyOnceLoop::close);
-            reporter.close();
-            clusterView.close();
+            fleetBreakers.close();
             mongo.close();
             throw e;
         }
@@ -134,14 +114,13 @@ public final class CrawlerWorker implements AutoCloseable {
     }
 
     public boolean isRunning() {
-        return loops.stream().allMatch(ExactlyOnceLoop::isRunning);
+        return loops.isRunning();
     }
 
     @Override
     public void close() {
-        loops.forEach(ExactlyOnceLoop::close);
-        reporter.close();
-        clusterView.close();
+        loops.close();
+        fleetBreakers.close();
         mongo.close();
     }
 

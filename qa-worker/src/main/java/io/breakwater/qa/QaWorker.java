@@ -2,7 +2,6 @@ package io.breakwater.qa;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -12,9 +11,8 @@ import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoClient;
 
+import io.breakwater.core.breaker.BreakerFleet;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerReporter;
-import io.breakwater.core.breaker.ClusterBreakerView;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
@@ -25,9 +23,7 @@ import io.breakwater.core.park.ParkSettings;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.park.RateLimiter;
 import io.breakwater.core.park.ReplayAdmission;
-import io.breakwater.core.pipeline.Admission;
-import io.breakwater.core.pipeline.ExactlyOnceLoop;
-import io.breakwater.core.pipeline.LoopSettings;
+import io.breakwater.core.pipeline.WorkerLoops;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
@@ -45,19 +41,17 @@ public final class QaWorker implements AutoCloseable {
 
     private final MongoClient mongo;
     private final PageIndex pages;
-    private final ClusterBreakerView clusterView;
-    private final BreakerReporter reporter;
-    private final List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops;
+    private final BreakerFleet breakers;
+    private final WorkerLoops<QuestionHandler.Outcome> loops;
     private final BreakerPolicy llmBreaker;
     private final String answererDescription;
 
-    private QaWorker(MongoClient mongo, PageIndex pages, ClusterBreakerView clusterView, BreakerReporter reporter,
-                     List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops, BreakerPolicy llmBreaker,
+    private QaWorker(MongoClient mongo, PageIndex pages, BreakerFleet breakers, WorkerLoops<QuestionHandler.Outcome> loops,
+                     BreakerPolicy llmBreaker,
                      String answererDescription) {
         this.mongo = mongo;
         this.pages = pages;
-        this.clusterView = clusterView;
-        this.reporter = reporter;
+        this.breakers = breakers;
         this.loops = loops;
         this.llmBreaker = llmBreaker;
         this.answererDescription = answererDescription;
@@ -95,11 +89,8 @@ public final class QaWorker implements AutoCloseable {
         BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, BreakerSettings.MONGODB), identity,
                 fleet.share(), fleet.latencyWindow(), clock);
         // The fleet's view first: a restarted worker starts where the fleet is, not with failures of its own.
-        ClusterBreakerView clusterView = ClusterBreakerView.start(kafka, topics, List.of(llmBreaker, mongoBreaker),
-                fleet.catchUp(),
-                "breakwater-qa-breakers-" + settings.instanceId());
-        BreakerReporter reporter = BreakerReporter.start(kafka, topics.breakerEvents(), List.of(llmBreaker, mongoBreaker),
-                fleet.snapshotInterval(), "breakwater-qa-breaker-reports-" + settings.instanceId());
+        BreakerFleet breakers = BreakerFleet.join(kafka, topics, fleet, settings.instanceId(), "breakwater-qa",
+                List.of(llmBreaker, mongoBreaker));
         // Every crawled page, searchable before the first question is taken.
         PageIndex pages = PageIndex.following(kafka, topics.crawlPages(), "breakwater-qa-pages-" + settings.instanceId(),
                 Duration.ofSeconds(30));
@@ -109,26 +100,19 @@ public final class QaWorker implements AutoCloseable {
         QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, mongoBreaker, answerer,
                 question -> pages.search(question, worker.contextPassages()), parking,
                 worker.maxRecordBytes(), clock);
-        String dlq = topics.questionsDeadLetter().name();
-        LoopSettings questions = new LoopSettings("qa-worker", List.of(topics.questions().name()), dlq,
-                worker.groupId(), worker.groupId() + "-" + settings.instanceId(), worker.concurrency(),
-                worker.commitInterval());
-        LoopSettings replay = new LoopSettings("qa-replay", List.of(topics.parkedQuestions().name()), dlq,
-                worker.groupId() + "-replay", worker.groupId() + "-replay-" + settings.instanceId(),
-                worker.concurrency(), worker.commitInterval());
-        List<ExactlyOnceLoop<QuestionHandler.Outcome>> loops = new ArrayList<>();
+        WorkerLoops.Spec loops = new WorkerLoops.Spec("qa-worker", topics.questions().name(),
+                topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), worker.groupId(),
+                settings.instanceId(), worker.concurrency(), worker.maxInFlight(), worker.commitInterval());
         try {
-            loops.add(ExactlyOnceLoop.start(questions, kafka, handler, Admission.upTo(worker.maxInFlight()), onFailure));
-            loops.add(ExactlyOnceLoop.start(replay, kafka, handler, new ReplayAdmission(llmBreaker,
-                    worker.concurrency(), new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure));
+            WorkerLoops<QuestionHandler.Outcome> running = WorkerLoops.start(loops, kafka, handler,
+                    new ReplayAdmission(llmBreaker, worker.concurrency(),
+                            new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
             log.info("QA worker {} consuming {} as group {}, replaying {} at up to {}/s, answering with {}",
                     settings.instanceId(), topics.questions().name(), worker.groupId(), topics.parkedQuestions().name(),
                     park.replayRatePerSecond(), description);
-            return new QaWorker(mongo, pages, clusterView, reporter, List.copyOf(loops), llmBreaker, description);
+            return new QaWorker(mongo, pages, breakers, running, llmBreaker, description);
         } catch (RuntimeException e) {
-            loops.forEach(ExactlyOnceLoop::close);
-            reporter.close();
-            clusterView.close();
+            breakers.close();
             pages.close();
             mongo.close();
             throw e;
@@ -146,14 +130,13 @@ public final class QaWorker implements AutoCloseable {
     }
 
     public boolean isRunning() {
-        return loops.stream().allMatch(ExactlyOnceLoop::isRunning);
+        return loops.isRunning();
     }
 
     @Override
     public void close() {
-        loops.forEach(ExactlyOnceLoop::close);
-        reporter.close();
-        clusterView.close();
+        loops.close();
+        breakers.close();
         pages.close();
         mongo.close();
     }

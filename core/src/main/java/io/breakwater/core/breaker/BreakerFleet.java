@@ -1,0 +1,48 @@
+package io.breakwater.core.breaker;
+
+import java.util.List;
+
+import io.breakwater.core.config.FleetSettings;
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.topic.Topics;
+
+/**
+ * An instance's breakers in the fleet: reported to {@code breaker.events}, and fed {@code breaker.health} and
+ * {@code breaker.control}. Read the fleet's view first, so that a restarted worker starts from it.
+ */
+public final class BreakerFleet implements AutoCloseable {
+
+    private final ClusterBreakerView view;
+    private final BreakerReporter reporter;
+
+    private BreakerFleet(ClusterBreakerView view, BreakerReporter reporter) {
+        this.view = view;
+        this.reporter = reporter;
+    }
+
+    /** @param clientPrefix names the clients, followed by {@code -breakers-<instance>} and {@code -breaker-reports-...} */
+    public static BreakerFleet join(KafkaSettings kafka, Topics topics, FleetSettings fleet, String instanceId,
+                                    String clientPrefix, List<BreakerPolicy> breakers) {
+        ClusterBreakerView view = ClusterBreakerView.start(kafka, topics, breakers, fleet.catchUp(),
+                clientPrefix + "-breakers-" + instanceId);
+        try {
+            return new BreakerFleet(view, BreakerReporter.start(kafka, topics.breakerEvents(), breakers,
+                    fleet.snapshotInterval(), clientPrefix + "-breaker-reports-" + instanceId));
+        } catch (RuntimeException e) {
+            view.close();
+            throw e;
+        }
+    }
+
+    /** Takes {@code breaker} into the fleet too: for breakers made as they are needed (one per crawled host). */
+    public void add(BreakerPolicy breaker) {
+        view.register(breaker);
+        reporter.add(breaker);
+    }
+
+    @Override
+    public void close() {
+        reporter.close();
+        view.close();
+    }
+}
