@@ -11,7 +11,10 @@ import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoClient;
 
+import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
+import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -41,15 +44,17 @@ public final class IngestApi implements AutoCloseable {
     private final MongoClient mongo;
     private final ExecutorService storeExecutor;
     private final FleetHealth fleet;
+    private final QuestionFeed feed;
     private final DependencyChecks checks;
 
     private IngestApi(Javalin app, EventPublisher publisher, MongoClient mongo, ExecutorService storeExecutor,
-                      FleetHealth fleet, DependencyChecks checks) {
+                      FleetHealth fleet, QuestionFeed feed, DependencyChecks checks) {
         this.app = app;
         this.publisher = publisher;
         this.mongo = mongo;
         this.storeExecutor = storeExecutor;
         this.fleet = fleet;
+        this.feed = feed;
         this.checks = checks;
     }
 
@@ -70,11 +75,13 @@ public final class IngestApi implements AutoCloseable {
         MongoClient mongo = MongoConnections.open(mongoSettings);
         EventPublisher publisher = new EventPublisher(kafka);
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
+        FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
+        QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
         QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(),
-                new QuestionStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
+                new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed, () -> llmOpen(fleet), api,
+                storeExecutor, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
                 new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
-        FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
                 mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
         HealthRoutes health = new HealthRoutes(fleet, checks, topics.breakerHealth().name());
@@ -82,8 +89,10 @@ public final class IngestApi implements AutoCloseable {
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
+            config.http.maxRequestSize = api.maxBodyBytes();
             config.routes.post(QuestionRoutes.PATH, questions::submit);
             config.routes.get(QuestionRoutes.PATH + "/{id}", questions::find);
+            config.routes.post(QuestionRoutes.ASK_PATH, questions::ask);
             config.routes.post(CrawlRoutes.PATH, crawl::submit);
             config.routes.get(CrawlRoutes.PATH + "/{id}", crawl::find);
             config.routes.get(HealthRoutes.PATH, health::health);
@@ -94,6 +103,8 @@ public final class IngestApi implements AutoCloseable {
                 case 404 -> "There is no " + ctx.method() + " " + ctx.path() + ". Questions live under " + QuestionRoutes.PATH
                         + ", crawl jobs under " + CrawlRoutes.PATH + ", health under " + HealthRoutes.PATH + ".";
                 case 405 -> ctx.method() + " is not allowed on " + ctx.path() + ".";
+                case 413 -> "The request body is " + ctx.contentLength() + " bytes; the limit is " + api.maxBodyBytes()
+                        + " bytes.";
                 default -> e.getMessage();
             }));
             config.routes.exception(Exception.class, (e, ctx) -> {
@@ -106,6 +117,7 @@ public final class IngestApi implements AutoCloseable {
         } catch (RuntimeException e) {
             publisher.close();
             checks.close();
+            feed.close();
             fleet.close();
             mongo.close();
             storeExecutor.shutdownNow();
@@ -113,7 +125,7 @@ public final class IngestApi implements AutoCloseable {
                     + " (is the port taken? set BW_API_PORT): " + e.getMessage(), e);
         }
         log.info("Ingest API listening on http://{}:{}{}", api.host(), app.port(), QuestionRoutes.PATH);
-        return new IngestApi(app, publisher, mongo, storeExecutor, fleet, checks);
+        return new IngestApi(app, publisher, mongo, storeExecutor, fleet, feed, checks);
     }
 
     /** The port it listens on (the chosen one when started with port 0). */
@@ -132,8 +144,15 @@ public final class IngestApi implements AutoCloseable {
         }
         publisher.close();
         checks.close();
+        feed.close();
         fleet.close();
         mongo.close();
+    }
+
+    /** Whether the fleet's {@code llm_service} breaker is open, as {@code breaker.health} says. */
+    private static boolean llmOpen(FleetHealth fleet) {
+        BreakerHealth llm = fleet.breakers().get(BreakerSettings.LLM_SERVICE.name());
+        return llm != null && llm.state() == BreakerState.OPEN;
     }
 
     private static void error(Context ctx, int status, String message) {

@@ -14,8 +14,33 @@ final class SubmitRequest {
     private SubmitRequest() {
     }
 
+    /**
+     * A question, with the id its client chose, if it chose one.
+     *
+     * @param id a client-chosen id: a retried POST with it returns the same question
+     */
+    record Submit(String question, java.util.Optional<String> id) {
+    }
+
     /** @throws ApiException 400 with a message that says what is wrong and what to send instead */
-    static String question(byte[] body) {
+    static Submit parse(byte[] body) {
+        JsonNode json = object(body);
+        JsonNode id = json.get("id");
+        if (id != null && !id.isNull()) {
+            if (!id.isTextual()) {
+                throw ApiException.badRequest("Field 'id' must be a string, or left out for the server to choose.");
+            }
+            try {
+                QuestionEvent.requireValidId(id.asText());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("F" + e.getMessage().substring(1) + ".");
+            }
+        }
+        return new Submit(question(json), id == null || id.isNull() ? java.util.Optional.empty()
+                : java.util.Optional.of(id.asText()));
+    }
+
+    private static JsonNode object(byte[] body) {
         JsonNode json;
         try {
             json = EventJson.tree(body);
@@ -25,6 +50,10 @@ final class SubmitRequest {
                     : "The request body is not valid JSON (" + e.getMessage().replaceFirst("^the value is not valid JSON: ", "") + ")";
             throw ApiException.badRequest(problem + ". Send a JSON object such as " + EXAMPLE + ".");
         }
+        return json;
+    }
+
+    private static String question(JsonNode json) {
         JsonNode question = json.get("question");
         if (question == null || question.isNull()) {
             throw ApiException.badRequest("Field 'question' is required. Send a JSON object such as " + EXAMPLE + ".");

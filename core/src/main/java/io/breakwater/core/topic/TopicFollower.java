@@ -38,18 +38,20 @@ public final class TopicFollower implements AutoCloseable {
     private final List<String> topics;
     private final Consumer<ConsumerRecord<byte[], byte[]>> handler;
     private final Runnable afterBatch;
+    private final boolean fromEnd;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean running = true;
 
     private TopicFollower(KafkaSettings kafka, String clientId, List<String> topics,
-                          Consumer<ConsumerRecord<byte[], byte[]>> handler, Runnable afterBatch) {
+                          Consumer<ConsumerRecord<byte[], byte[]>> handler, Runnable afterBatch, boolean fromEnd) {
         Map<String, Object> props = KafkaClients.transactionalConsumer(kafka, clientId, "unused");
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.topics = List.copyOf(topics);
         this.handler = handler;
         this.afterBatch = afterBatch;
+        this.fromEnd = fromEnd;
         this.thread = DaemonThreads.named(clientId).newThread(this::run);
     }
 
@@ -62,7 +64,15 @@ public final class TopicFollower implements AutoCloseable {
     /** As above; {@code afterBatch} runs after the records of each poll: when the view is as complete as it gets. */
     public static TopicFollower start(KafkaSettings kafka, String clientId, List<String> topics,
                                       Consumer<ConsumerRecord<byte[], byte[]>> handler, Runnable afterBatch) {
-        TopicFollower follower = new TopicFollower(kafka, clientId, topics, handler, afterBatch);
+        TopicFollower follower = new TopicFollower(kafka, clientId, topics, handler, afterBatch, false);
+        follower.thread.start();
+        return follower;
+    }
+
+    /** Follows only what is published from now on: for news (answers as they come), not for state. */
+    public static TopicFollower startAtEnd(KafkaSettings kafka, String clientId, List<String> topics,
+                                           Consumer<ConsumerRecord<byte[], byte[]>> handler) {
+        TopicFollower follower = new TopicFollower(kafka, clientId, topics, handler, () -> { }, true);
         follower.thread.start();
         return follower;
     }
@@ -143,7 +153,12 @@ public final class TopicFollower implements AutoCloseable {
             }
             if (all) {
                 consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
+                if (fromEnd) {
+                    consumer.seekToEnd(partitions);
+                    partitions.forEach(consumer::position);
+                } else {
+                    consumer.seekToBeginning(partitions);
+                }
                 return partitions;
             }
             log.info("{}: waiting for {} to be created", thread.getName(), topics);

@@ -1,0 +1,83 @@
+package io.breakwater.ingest;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.topic.TopicFollower;
+import io.breakwater.core.topic.Topics;
+
+/**
+ * News of questions as it happens, for clients that wait: each instance of the API reads {@code qa.answers} (a
+ * question ended) and {@code qa.questions.parked} (a question was parked) from the moment it starts, and completes
+ * whoever waits for that question. What happened before a client started waiting is in the store: check it after
+ * {@link #next}, not before, and nothing falls in between. Thread-safe.
+ */
+final class QuestionFeed implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(QuestionFeed.class);
+
+    /** What happened to a question. */
+    enum News { ENDED, PARKED }
+
+    private final Map<String, Set<Waiter>> waiting = new ConcurrentHashMap<>();
+    private final String answersTopic;
+    private final TopicFollower follower;
+
+    private QuestionFeed(KafkaSettings kafka, Topics topics, String clientId) {
+        this.answersTopic = topics.answers().name();
+        this.follower = TopicFollower.startAtEnd(kafka, clientId,
+                List.of(topics.answers().name(), topics.parkedQuestions().name()), this::apply);
+    }
+
+    static QuestionFeed start(KafkaSettings kafka, Topics topics, String clientId) {
+        QuestionFeed feed = new QuestionFeed(kafka, topics, clientId);
+        if (!feed.follower.awaitCaughtUp(Duration.ofSeconds(30))) {
+            log.warn("Not following {} yet: waiting clients learn of answers when they time out", topics.answers().name());
+        }
+        return feed;
+    }
+
+    /**
+     * Completes with the next news of {@code id} of one of {@code kinds}, and stops waiting for it once it completes
+     * in any way (time it out with {@link CompletableFuture#completeOnTimeout}).
+     */
+    CompletableFuture<News> next(String id, Set<News> kinds) {
+        Waiter waiter = new Waiter(new CompletableFuture<>(), kinds);
+        waiting.computeIfAbsent(id, ignored -> new CopyOnWriteArraySet<>()).add(waiter);
+        waiter.news().whenComplete((news, error) -> waiting.computeIfPresent(id, (ignored, waiters) -> {
+            waiters.remove(waiter);
+            return waiters.isEmpty() ? null : waiters;
+        }));
+        return waiter.news();
+    }
+
+    @Override
+    public void close() {
+        follower.close();
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> record) {
+        if (record.key() == null) {
+            return;
+        }
+        Set<Waiter> waiters = waiting.get(new String(record.key(), StandardCharsets.UTF_8));
+        if (waiters != null) {
+            News news = record.topic().equals(answersTopic) ? News.ENDED : News.PARKED;
+            waiters.stream().filter(waiter -> waiter.kinds().contains(news)).forEach(waiter -> waiter.news().complete(news));
+        }
+    }
+
+    private record Waiter(CompletableFuture<News> news, Set<News> kinds) {
+    }
+}
