@@ -4,14 +4,25 @@ package io.breakwater.ingest;
 final class ApiException extends RuntimeException {
 
     private final int status;
+    private final java.util.Map<String, String> headers;
 
     ApiException(int status, String message) {
+        this(status, message, java.util.Map.of());
+    }
+
+    /** @param headers sent with the error, such as {@code Retry-After} or {@code WWW-Authenticate} */
+    ApiException(int status, String message, java.util.Map<String, String> headers) {
         super(message);
         this.status = status;
+        this.headers = java.util.Map.copyOf(headers);
     }
 
     int status() {
         return status;
+    }
+
+    java.util.Map<String, String> headers() {
+        return headers;
     }
 
     static ApiException badRequest(String message) {

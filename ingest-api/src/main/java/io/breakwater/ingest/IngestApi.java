@@ -66,6 +66,7 @@ public final class IngestApi implements AutoCloseable {
      */
     public static IngestApi start(Settings settings) {
         ApiSettings api = ApiSettings.from(settings);
+        ApiAccess access = ApiAccess.from(settings);
         KafkaSettings kafka = KafkaSettings.from(settings);
         MongoSettings mongoSettings = MongoSettings.from(settings);
         Topics topics = Topics.from(settings);
@@ -78,7 +79,7 @@ public final class IngestApi implements AutoCloseable {
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
         QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(),
-                new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed, () -> llmOpen(fleet), api,
+                new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed, () -> llmOpen(fleet), api, access,
                 storeExecutor, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
                 new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
@@ -90,6 +91,7 @@ public final class IngestApi implements AutoCloseable {
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.http.maxRequestSize = api.maxBodyBytes();
+            config.routes.before("/api/*", access::check);
             config.routes.post(QuestionRoutes.PATH, questions::submit);
             config.routes.get(QuestionRoutes.PATH + "/{id}", questions::find);
             config.routes.post(QuestionRoutes.ASK_PATH, questions::ask);
@@ -98,7 +100,10 @@ public final class IngestApi implements AutoCloseable {
             config.routes.get(HealthRoutes.PATH, health::health);
             config.routes.get(HealthRoutes.PATH + "/live", health::live);
             config.routes.get(HealthRoutes.PATH + "/ready", health::ready);
-            config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+            config.routes.exception(ApiException.class, (e, ctx) -> {
+                e.headers().forEach(ctx::header);
+                error(ctx, e.status(), e.getMessage());
+            });
             config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
                 case 404 -> "There is no " + ctx.method() + " " + ctx.path() + ". Questions live under " + QuestionRoutes.PATH
                         + ", crawl jobs under " + CrawlRoutes.PATH + ", health under " + HealthRoutes.PATH + ".";
@@ -124,7 +129,8 @@ public final class IngestApi implements AutoCloseable {
             throw new IllegalStateException("The ingest API cannot listen on " + api.host() + ":" + api.port()
                     + " (is the port taken? set BW_API_PORT): " + e.getMessage(), e);
         }
-        log.info("Ingest API listening on http://{}:{}{}", api.host(), app.port(), QuestionRoutes.PATH);
+        log.info("Ingest API listening on http://{}:{}{}; {}", api.host(), app.port(), QuestionRoutes.PATH,
+                access.describe());
         return new IngestApi(app, publisher, mongo, storeExecutor, fleet, feed, checks);
     }
 

@@ -52,18 +52,21 @@ final class QuestionRoutes {
     private final QuestionFeed feed;
     private final BooleanSupplier llmBreakerOpen;
     private final ApiSettings settings;
+    private final ApiAccess access;
     private final ExecutorService storeExecutor;
     private final Clock clock;
 
     /** @param llmBreakerOpen whether the fleet's {@code llm_service} breaker is open now */
     QuestionRoutes(EventPublisher publisher, Topic<String, QuestionEvent> topic, QuestionStore store, QuestionFeed feed,
-                   BooleanSupplier llmBreakerOpen, ApiSettings settings, ExecutorService storeExecutor, Clock clock) {
+                   BooleanSupplier llmBreakerOpen, ApiSettings settings, ApiAccess access, ExecutorService storeExecutor,
+                   Clock clock) {
         this.publisher = publisher;
         this.topic = topic;
         this.store = store;
         this.feed = feed;
         this.llmBreakerOpen = llmBreakerOpen;
         this.settings = settings;
+        this.access = access;
         this.storeExecutor = storeExecutor;
         this.clock = clock;
     }
@@ -74,17 +77,18 @@ final class QuestionRoutes {
      */
     void submit(Context ctx) {
         SubmitRequest.Submit request = SubmitRequest.parse(ctx.bodyAsBytes());
+        String caller = ApiAccess.caller(ctx);
         Optional<String> chosen = request.id().or(() -> Optional.ofNullable(ctx.header("Idempotency-Key"))
-                .filter(key -> !key.isBlank()).map(QuestionRoutes::idempotentId));
+                .filter(key -> !key.isBlank()).map(key -> idempotentId(caller, key)));
         CompletableFuture<Void> done = CompletableFuture
-                .supplyAsync(() -> chosen.flatMap(store::find), storeExecutor)
+                .supplyAsync(() -> chosen.flatMap(store::find).map(found -> visibleTo(ctx, found)), storeExecutor)
                 .thenCompose(existing -> {
                     if (existing.isPresent()) {
                         return CompletableFuture.completedFuture(replay(ctx, existing.get(), request.question()));
                     }
                     QuestionEvent question = new QuestionEvent(chosen.orElseGet(() -> UUID.randomUUID().toString()),
                             request.question(), clock.instant());
-                    return accept(question).thenApply(accepted -> {
+                    return accept(question, owner(ctx)).thenApply(accepted -> {
                         ctx.status(202).header("Location", PATH + "/" + question.id())
                                 .json(new Accepted(question.id(), QuestionStatus.QUEUED));
                         return null;
@@ -98,13 +102,13 @@ final class QuestionRoutes {
         String id = ctx.pathParam("id");
         Duration wait = waitParam(ctx.queryParam("wait"));
         if (wait.isZero()) {
-            ctx.json(store.find(id).orElseThrow(() -> notFound(id)));
+            ctx.json(store.find(id).map(found -> visibleTo(ctx, found)).orElseThrow(() -> notFound(id)));
             return;
         }
         // Wait for news first, then look: an answer that lands in between is not missed.
         CompletableFuture<QuestionFeed.News> news = feed.next(id, EnumSet.of(QuestionFeed.News.ENDED));
-        CompletableFuture<Void> done = CompletableFuture.supplyAsync(() -> store.find(id).orElseThrow(() -> notFound(id)),
-                        storeExecutor)
+        CompletableFuture<Void> done = CompletableFuture.supplyAsync(() -> store.find(id)
+                        .map(found -> visibleTo(ctx, found)).orElseThrow(() -> notFound(id)), storeExecutor)
                 .thenCompose(found -> hasEnded(found) ? CompletableFuture.completedFuture(found)
                         : news.completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
                                 .thenApplyAsync(ignored -> store.find(id).orElse(found), storeExecutor))
@@ -124,7 +128,7 @@ final class QuestionRoutes {
         boolean openBefore = llmBreakerOpen.getAsBoolean();
         CompletableFuture<QuestionFeed.News> news = feed.next(question.id(),
                 EnumSet.of(QuestionFeed.News.ENDED, QuestionFeed.News.PARKED));
-        CompletableFuture<Void> done = accept(question)
+        CompletableFuture<Void> done = accept(question, owner(ctx))
                 .thenCompose(accepted -> openBefore ? CompletableFuture.completedFuture(QuestionFeed.News.PARKED)
                         : news.completeOnTimeout(null, settings.askWait().toMillis(), TimeUnit.MILLISECONDS))
                 .thenApplyAsync(outcome -> {
@@ -160,7 +164,7 @@ final class QuestionRoutes {
     }
 
     /** Publishes, then records it queued (best effort); fails with a 503 if Kafka did not acknowledge it. */
-    private CompletableFuture<Void> accept(QuestionEvent question) {
+    private CompletableFuture<Void> accept(QuestionEvent question, String owner) {
         return publisher.publish(topic, question.id(), question)
                 .handle((metadata, error) -> {
                     if (error != null) {
@@ -170,7 +174,7 @@ final class QuestionRoutes {
                     }
                     return metadata;
                 })
-                .thenAcceptAsync(metadata -> recordQueued(question), storeExecutor);
+                .thenAcceptAsync(metadata -> recordQueued(question, owner), storeExecutor);
     }
 
     private Void replay(Context ctx, QuestionRecord existing, String question) {
@@ -183,9 +187,22 @@ final class QuestionRoutes {
         return null;
     }
 
-    /** An id derived from an idempotency key: the same key, the same question. */
-    static String idempotentId(String key) {
-        return "idem-" + CrawledPage.hash(key, "").substring(0, 32);
+    /** An id derived from a caller's idempotency key: the same key from the same caller, the same question. */
+    static String idempotentId(String caller, String key) {
+        return "idem-" + CrawledPage.hash(caller, key).substring(0, 32);
+    }
+
+    /** The caller, as owner of what it asks, when API keys are in use; else nobody in particular. */
+    private String owner(Context ctx) {
+        return access.keysRequired() ? ApiAccess.caller(ctx) : null;
+    }
+
+    /** With API keys, a question is there only for the key that asked it (404 for others: not even its existence). */
+    private QuestionRecord visibleTo(Context ctx, QuestionRecord record) {
+        if (access.keysRequired() && record.owner() != null && !record.owner().equals(ApiAccess.caller(ctx))) {
+            throw notFound(record.id());
+        }
+        return record;
     }
 
     /** @throws ApiException 400 if {@code value} is not a wait such as {@code 30s}, {@code 1.5s}, {@code 500ms} */
@@ -220,9 +237,9 @@ final class QuestionRoutes {
      * Best effort: the question is already safe in Kafka, and the worker records it when it answers. Without this
      * record a GET before the answer shows 404 instead of queued.
      */
-    private void recordQueued(QuestionEvent question) {
+    private void recordQueued(QuestionEvent question, String owner) {
         try {
-            store.recordQueued(question, clock.instant());
+            store.recordQueued(question, clock.instant(), owner);
         } catch (RuntimeException e) {
             log.warn("Question {} accepted but not recorded as queued (MongoDB: {}); it shows once answered",
                     question.id(), e.toString());

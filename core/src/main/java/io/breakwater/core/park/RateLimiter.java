@@ -17,13 +17,26 @@ public final class RateLimiter {
 
     /** @param nanoTime the clock, {@code System::nanoTime} outside tests */
     public RateLimiter(double ratePerSecond, LongSupplier nanoTime) {
+        this(ratePerSecond, Math.max(1, ratePerSecond), 1, nanoTime);
+    }
+
+    /**
+     * A bucket that starts full.
+     *
+     * @param burst the most tokens it holds: requests that may come at once after a quiet spell
+     */
+    public static RateLimiter withBurst(double ratePerSecond, double burst, LongSupplier nanoTime) {
+        return new RateLimiter(ratePerSecond, Math.max(1, burst), Math.max(1, burst), nanoTime);
+    }
+
+    private RateLimiter(double ratePerSecond, double capacity, double initialTokens, LongSupplier nanoTime) {
         if (!(ratePerSecond > 0)) {
             throw new IllegalArgumentException("rate must be more than 0 per second but was " + ratePerSecond);
         }
         this.ratePerSecond = ratePerSecond;
-        this.capacity = Math.max(1, ratePerSecond);
+        this.capacity = capacity;
         this.nanoTime = nanoTime;
-        this.tokens = 1;
+        this.tokens = initialTokens;
         this.lastRefillNanos = nanoTime.getAsLong();
     }
 

@@ -57,11 +57,20 @@ public final class QuestionStore {
      * acknowledged the event, and a fast worker may have answered in between.
      */
     public void recordQueued(QuestionEvent question, Instant at) {
-        questions.updateOne(Filters.eq("_id", question.id()), Updates.combine(
+        recordQueued(question, at, null);
+    }
+
+    /** As above, noting who asked it ({@code owner}, a fingerprint of the API key), so only they may read it. */
+    public void recordQueued(QuestionEvent question, Instant at, String owner) {
+        List<Bson> updates = new ArrayList<>(List.of(
                 Updates.setOnInsert("status", QuestionStatus.QUEUED.wireName()),
                 Updates.setOnInsert("question", question.question()),
                 Updates.setOnInsert("submittedAt", date(question.submittedAt() == null ? at : question.submittedAt())),
-                Updates.setOnInsert("updatedAt", date(at))), UPSERT);
+                Updates.setOnInsert("updatedAt", date(at))));
+        if (owner != null) {
+            updates.add(Updates.setOnInsert("owner", owner));
+        }
+        questions.updateOne(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT);
     }
 
     /** Records how questions ended, in one round trip. */
@@ -171,7 +180,8 @@ public final class QuestionStore {
                 instant(document.getDate("nextAttemptAt")),
                 instant(document.getDate("submittedAt")),
                 instant(document.getDate("answeredAt")),
-                instant(document.getDate("updatedAt")));
+                instant(document.getDate("updatedAt")),
+                document.getString("owner"));
     }
 
     private static Date date(Instant instant) {
