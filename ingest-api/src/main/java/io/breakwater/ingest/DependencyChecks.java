@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoDatabase;
 
+import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.concurrent.DaemonThreads;
 
 /**
@@ -28,6 +29,7 @@ final class DependencyChecks implements AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
 
     private final Admin admin;
+    private final BreakerPolicy kafkaBreaker;
     private final MongoDatabase mongo;
     private final Clock clock;
     private final ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(
@@ -35,8 +37,10 @@ final class DependencyChecks implements AutoCloseable {
     private volatile Reachability kafka;
     private volatile Reachability mongodb;
 
-    DependencyChecks(Admin admin, MongoDatabase mongo, Clock clock) {
+    /** @param kafkaBreaker the API's Kafka breaker: opened when the probe fails, so POSTs fail at once */
+    DependencyChecks(Admin admin, BreakerPolicy kafkaBreaker, MongoDatabase mongo, Clock clock) {
         this.admin = admin;
+        this.kafkaBreaker = kafkaBreaker;
         this.mongo = mongo;
         this.clock = clock;
         Instant now = clock.instant();
@@ -63,6 +67,11 @@ final class DependencyChecks implements AutoCloseable {
         Reachability kafkaNow = check("Kafka", () -> admin.describeCluster(new DescribeClusterOptions()
                 .timeoutMs((int) TIMEOUT.toMillis())).nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
         Reachability mongoNow = check("MongoDB", () -> mongo.runCommand(new Document("ping", 1)));
+        if (kafkaNow.up()) {
+            kafkaBreaker.untrip();
+        } else {
+            kafkaBreaker.trip("because the health probe found Kafka unreachable");
+        }
         report("Kafka", kafka, kafkaNow);
         report("MongoDB", mongodb, mongoNow);
         kafka = kafkaNow;

@@ -8,6 +8,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.type.TypeReference;
 
 import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.event.EventJson;
@@ -28,11 +29,13 @@ final class HealthRoutes {
 
     private final FleetHealth fleet;
     private final DependencyChecks checks;
+    private final BreakerPolicy kafkaBreaker;
     private final String healthTopic;
 
-    HealthRoutes(FleetHealth fleet, DependencyChecks checks, String healthTopic) {
+    HealthRoutes(FleetHealth fleet, DependencyChecks checks, BreakerPolicy kafkaBreaker, String healthTopic) {
         this.fleet = fleet;
         this.checks = checks;
+        this.kafkaBreaker = kafkaBreaker;
         this.healthTopic = healthTopic;
     }
 
@@ -60,8 +63,11 @@ final class HealthRoutes {
         body.put("status", status);
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("circuit_breakers", circuitBreakers);
-        all.put("kafka", reachability(kafka, kafka.up() ? "questions are accepted"
-                : "questions cannot be accepted until Kafka answers"));
+        Map<String, Object> kafkaDetails = reachability(kafka, kafka.up() ? "questions are accepted"
+                : "questions cannot be accepted until Kafka answers");
+        // This instance's own breaker on its producer: while open, POSTs fail at once with 503.
+        kafkaDetails.put("breaker", kafkaBreaker.state().json());
+        all.put("kafka", kafkaDetails);
         all.put("mongodb", reachability(mongodb, mongodb.up() ? "answers can be read"
                 : "answers cannot be read or stored until MongoDB answers; questions are still accepted"));
         body.put("details", all);

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import com.mongodb.client.MongoClient;
 
 import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.BreakerSettings;
@@ -74,7 +75,8 @@ public final class IngestApi implements AutoCloseable {
             TopicAdmin.ensure(admin, topics.all());
         }
         MongoClient mongo = MongoConnections.open(mongoSettings);
-        EventPublisher publisher = new EventPublisher(kafka);
+        BreakerPolicy kafkaBreaker = new BreakerPolicy(BreakerSettings.from(settings, EventPublisher.KAFKA));
+        EventPublisher publisher = new EventPublisher(kafka, kafkaBreaker);
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
@@ -84,8 +86,8 @@ public final class IngestApi implements AutoCloseable {
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
                 new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
         DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
-                mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
-        HealthRoutes health = new HealthRoutes(fleet, checks, topics.breakerHealth().name());
+                kafkaBreaker, mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
+        HealthRoutes health = new HealthRoutes(fleet, checks, kafkaBreaker, topics.breakerHealth().name());
         Javalin app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));

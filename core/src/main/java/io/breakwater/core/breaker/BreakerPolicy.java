@@ -74,6 +74,8 @@ public final class BreakerPolicy {
     private volatile Instant localOpenedAt;
     /** Why Failsafe's breaker last changed state; set before we change it ourselves. */
     private volatile BreakerCause localCause = BreakerCause.HEALTHY;
+    /** Why we open it ourselves, for the log, when not by counting failures. */
+    private volatile String openedBecause;
     private volatile BreakerHealth cluster;
     private volatile BreakerOverride override;
     /** Until when our predecessor (same id, before a restart) had the breaker open: we start where it stopped. */
@@ -118,8 +120,10 @@ public final class BreakerPolicy {
                     BreakerCause cause = event.getPreviousState() == CircuitBreaker.State.HALF_OPEN
                             ? BreakerCause.TRIAL_FAILED : BreakerCause.FAILURES;
                     localCause = cause;
+                    String because = openedBecause;
+                    openedBecause = null;
                     log.warn("Breaker {} opened {}; calls are refused for {} s", name,
-                            cause == BreakerCause.TRIAL_FAILED ? "again: a trial call failed"
+                            because != null ? because : cause == BreakerCause.TRIAL_FAILED ? "again: a trial call failed"
                                     : "after " + consecutiveFailures.get() + " consecutive failures",
                             settings.openDuration().toMillis() / 1000.0);
                     refresh();
@@ -227,6 +231,56 @@ public final class BreakerPolicy {
         }
     }
 
+    /**
+     * For calls that complete later (an asynchronous send): a permit to make one call now, whose outcome the caller
+     * reports once, with {@link Attempt#succeeded} or {@link Attempt#failed}. Goes by the same state as
+     * {@link #call}: overrides, the fleet's holds, the local breaker. No retries, no timeout: the caller has its own.
+     *
+     * @throws BreakerOpenException if no call may be made now
+     */
+    public Attempt attempt() {
+        BreakerOverride forced = override;
+        if (forced != null && forced.mode() == BreakerOverride.Mode.FORCE_OPEN) {
+            rejectedCalls.incrementAndGet();
+            throw new BreakerOpenException(name(), settings.openDuration(), "by an operator (" + forced.by() + ")");
+        }
+        boolean bypass = forced != null && forced.mode() == BreakerOverride.Mode.DISABLED;
+        Instant now = clock.instant();
+        Optional<Instant> held = inheritedUntil(now).or(() -> heldUntil(now));
+        if (!bypass && (held.isPresent() || !breaker.tryAcquirePermit())) {
+            rejectedCalls.incrementAndGet();
+            throw new BreakerOpenException(name(), held.map(until -> Duration.between(now, until))
+                    .orElseGet(breaker::getRemainingDelay));
+        }
+        return new Attempt(System.nanoTime(), bypass);
+    }
+
+    /** One call made under {@link #attempt}: report how it went, once. */
+    public final class Attempt {
+
+        private final long startNanos;
+        private final boolean bypass;
+
+        private Attempt(long startNanos, boolean bypass) {
+            this.startNanos = startNanos;
+            this.bypass = bypass;
+        }
+
+        public void succeeded() {
+            BreakerPolicy.this.succeeded(startNanos);
+            if (!bypass) {
+                breaker.recordSuccess();
+            }
+        }
+
+        public void failed() {
+            failedSince(startNanos);
+            if (!bypass) {
+                breaker.recordFailure();
+            }
+        }
+    }
+
     /** The state operators see: the local breaker's, unless the fleet holds it open or an operator overrides it. */
     public BreakerState state() {
         return effective(clock.instant()).state();
@@ -292,6 +346,27 @@ public final class BreakerPolicy {
             openIfTheFleetFailedEnough();
         }
         refresh();
+    }
+
+    /**
+     * Opens the breaker on other evidence than its own calls (a failed health probe): calls are refused at once
+     * instead of each waiting to fail. Does nothing if it is open already.
+     *
+     * @param because completes "opened ..." in the log
+     */
+    public void trip(String because) {
+        if (breaker.isClosed()) {
+            openedBecause = because;
+            localCause = BreakerCause.FAILURES;
+            breaker.open();
+        }
+    }
+
+    /** Closes a breaker that {@link #trip} (or failures) opened, once other evidence says the dependency is back. */
+    public void untrip() {
+        if (!breaker.isClosed()) {
+            breaker.close();
+        }
     }
 
     /** The news of one poll has been applied: calls waiting for the fleet to count their failures look again. */
@@ -545,20 +620,24 @@ public final class BreakerPolicy {
                     // Not the dependency's doing: the work was abandoned (a rebalance, a shutdown), so no verdict.
                     throw e;
                 }
-                latency.record(elapsed);
-                failedCalls.incrementAndGet();
-                lastFailureAt = clock.instant();
-                // Failures of calls that were still out when the breaker opened do not count: it had decided.
-                long failures = breaker.isOpen() ? consecutiveFailures.get() : consecutiveFailures.incrementAndGet();
-                if (breaker.isClosed()) {
-                    publishFailureCount();
-                    if (failures < settings.failureThreshold()) {
-                        openIfTheFleetFailedEnough();
-                    }
-                }
+                failedSince(start);
                 throw e;
             }
         };
+    }
+
+    private void failedSince(long startNanos) {
+        latency.record(System.nanoTime() - startNanos);
+        failedCalls.incrementAndGet();
+        lastFailureAt = clock.instant();
+        // Failures of calls that were still out when the breaker opened do not count: it had decided.
+        long failures = breaker.isOpen() ? consecutiveFailures.get() : consecutiveFailures.incrementAndGet();
+        if (breaker.isClosed()) {
+            publishFailureCount();
+            if (failures < settings.failureThreshold()) {
+                openIfTheFleetFailedEnough();
+            }
+        }
     }
 
     private void succeeded(long startNanos) {
