@@ -97,11 +97,27 @@ final class ApiAccess {
     }
 
     private Optional<String> authenticate(Context ctx) {
+        return authenticate(ctx::header, null);
+    }
+
+    /**
+     * Who a websocket client is, from its upgrade request: a browser cannot set headers on one, so the key may also
+     * come as the {@code api_key} query parameter.
+     *
+     * @return the caller, as {@link #caller} names it
+     * @throws ApiException 401 without a valid key, when keys are required
+     */
+    String socketCaller(java.util.function.UnaryOperator<String> header, String queryKey, String address) {
+        return authenticate(header, queryKey).orElse("address:" + address);
+    }
+
+    private Optional<String> authenticate(java.util.function.UnaryOperator<String> header, String queryKey) {
         if (keyDigests.isEmpty()) {
             return Optional.empty();
         }
-        String presented = Optional.ofNullable(ctx.header("X-API-Key")).or(() -> Optional.ofNullable(ctx.header("Authorization"))
+        String presented = Optional.ofNullable(header.apply("X-API-Key")).or(() -> Optional.ofNullable(header.apply("Authorization"))
                 .filter(value -> value.regionMatches(true, 0, "Bearer ", 0, 7)).map(value -> value.substring(7)))
+                .or(() -> Optional.ofNullable(queryKey))
                 .map(String::strip).orElse("");
         byte[] digest = sha256(presented);
         boolean known = false;

@@ -85,6 +85,8 @@ public final class IngestApi implements AutoCloseable {
                 storeExecutor, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
                 new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
+        AnswerSocket answers = new AnswerSocket(new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed,
+                access, storeExecutor);
         DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
                 kafkaBreaker, mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
         HealthRoutes health = new HealthRoutes(fleet, checks, kafkaBreaker, topics.breakerHealth().name());
@@ -93,7 +95,12 @@ public final class IngestApi implements AutoCloseable {
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.http.maxRequestSize = api.maxBodyBytes();
-            config.routes.before("/api/*", access::check);
+            config.routes.before("/api/*", ctx -> {
+                if (!ctx.path().equals(AnswerSocket.PATH)) {
+                    access.check(ctx);
+                }
+            });
+            config.routes.ws(AnswerSocket.PATH, answers::configure);
             config.routes.post(QuestionRoutes.PATH, questions::submit);
             config.routes.get(QuestionRoutes.PATH + "/{id}", questions::find);
             config.routes.post(QuestionRoutes.ASK_PATH, questions::ask);
