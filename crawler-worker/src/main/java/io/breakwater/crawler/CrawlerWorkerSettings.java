@@ -3,6 +3,7 @@ package io.breakwater.crawler;
 import java.time.Duration;
 
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.config.WorkerGroups;
 
 /**
  * The crawler worker's loop settings.
@@ -19,7 +20,7 @@ public record CrawlerWorkerSettings(String groupId, int concurrency, int maxInFl
 
     public static CrawlerWorkerSettings from(Settings settings) {
         CrawlerWorkerSettings worker = new CrawlerWorkerSettings(
-                settings.string("crawler.group", "breakwater-crawler-worker"),
+                WorkerGroups.crawler(settings),
                 settings.integer("crawler.concurrency", 8),
                 settings.integer("crawler.max.in.flight", 200),
                 settings.seconds("crawler.commit.interval.seconds", Duration.ofMillis(100)),

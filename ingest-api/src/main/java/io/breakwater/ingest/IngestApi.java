@@ -1,6 +1,7 @@
 package io.breakwater.ingest;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -47,9 +49,12 @@ public final class IngestApi implements AutoCloseable {
     private final FleetHealth fleet;
     private final QuestionFeed feed;
     private final DependencyChecks checks;
+    private final Backlog backlog;
+    private final DashboardRoutes dashboard;
 
     private IngestApi(Javalin app, EventPublisher publisher, MongoClient mongo, ExecutorService storeExecutor,
-                      FleetHealth fleet, QuestionFeed feed, DependencyChecks checks) {
+                      FleetHealth fleet, QuestionFeed feed, DependencyChecks checks, Backlog backlog,
+                      DashboardRoutes dashboard) {
         this.app = app;
         this.publisher = publisher;
         this.mongo = mongo;
@@ -57,6 +62,8 @@ public final class IngestApi implements AutoCloseable {
         this.fleet = fleet;
         this.feed = feed;
         this.checks = checks;
+        this.backlog = backlog;
+        this.dashboard = dashboard;
     }
 
     /**
@@ -90,6 +97,14 @@ public final class IngestApi implements AutoCloseable {
         DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
                 kafkaBreaker, mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
         HealthRoutes health = new HealthRoutes(fleet, checks, kafkaBreaker, topics.breakerHealth().name());
+        Backlog backlog = new Backlog(KafkaClients.createAdmin(kafka, "breakwater-ingest-backlog-admin"), List.of(
+                new Backlog.Count("parkedQuestions", topics.parkedQuestions().name(),
+                        WorkerGroups.replayOf(WorkerGroups.qa(settings))),
+                new Backlog.Count("parkedCrawlJobs", topics.crawlJobsParked().name(),
+                        WorkerGroups.replayOf(WorkerGroups.crawler(settings))),
+                new Backlog.Count("deadLetteredQuestions", topics.questionsDeadLetter().name(), null),
+                new Backlog.Count("deadLetteredCrawlJobs", topics.crawlJobsDeadLetter().name(), null)));
+        DashboardRoutes dashboard = new DashboardRoutes(fleet, backlog, Clock.systemUTC());
         Javalin app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
@@ -106,6 +121,9 @@ public final class IngestApi implements AutoCloseable {
             config.routes.post(QuestionRoutes.ASK_PATH, questions::ask);
             config.routes.post(CrawlRoutes.PATH, crawl::submit);
             config.routes.get(CrawlRoutes.PATH + "/{id}", crawl::find);
+            config.routes.get(DashboardRoutes.PAGE, dashboard::page);
+            config.routes.get(DashboardRoutes.STATE, dashboard::state);
+            config.routes.sse(DashboardRoutes.EVENTS, dashboard::events);
             config.routes.get(HealthRoutes.PATH, health::health);
             config.routes.get(HealthRoutes.PATH + "/live", health::live);
             config.routes.get(HealthRoutes.PATH + "/ready", health::ready);
@@ -130,6 +148,8 @@ public final class IngestApi implements AutoCloseable {
             app.start(api.host(), api.port());
         } catch (RuntimeException e) {
             publisher.close();
+            dashboard.close();
+            backlog.close();
             checks.close();
             feed.close();
             fleet.close();
@@ -140,7 +160,7 @@ public final class IngestApi implements AutoCloseable {
         }
         log.info("Ingest API listening on http://{}:{}{}; {}", api.host(), app.port(), QuestionRoutes.PATH,
                 access.describe());
-        return new IngestApi(app, publisher, mongo, storeExecutor, fleet, feed, checks);
+        return new IngestApi(app, publisher, mongo, storeExecutor, fleet, feed, checks, backlog, dashboard);
     }
 
     /** The port it listens on (the chosen one when started with port 0). */
@@ -158,6 +178,8 @@ public final class IngestApi implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         publisher.close();
+        dashboard.close();
+        backlog.close();
         checks.close();
         feed.close();
         fleet.close();

@@ -3,6 +3,7 @@ package io.breakwater.qa;
 import java.time.Duration;
 
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.pipeline.LoopSettings;
 
 /**
@@ -21,7 +22,6 @@ import io.breakwater.core.pipeline.LoopSettings;
 public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight, Duration commitInterval,
                                int maxRecordBytes, int contextPassages) {
 
-    public static final String DEFAULT_GROUP = "breakwater-qa-worker";
     public static final int DEFAULT_MAX_IN_FLIGHT = 500;
     public static final int DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
     public static final int DEFAULT_CONTEXT_PASSAGES = 4;
@@ -43,7 +43,7 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
 
     public static QaWorkerSettings from(Settings settings) {
         return new QaWorkerSettings(
-                settings.string("qa.group", DEFAULT_GROUP),
+                WorkerGroups.qa(settings),
                 settings.integer("qa.concurrency", LoopSettings.DEFAULT_CONCURRENCY),
                 settings.integer("qa.max.in.flight", DEFAULT_MAX_IN_FLIGHT),
                 settings.seconds("qa.commit.interval.seconds", LoopSettings.DEFAULT_COMMIT_INTERVAL),

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.WorkerGroups;
 
 /**
  * A worker's two loops over one kind of work: one consumes the input topic (group {@code groupId}), the other
@@ -36,8 +37,9 @@ public final class WorkerLoops<R> implements AutoCloseable {
                                            Admission replayAdmission, Consumer<Throwable> onFailure) {
         LoopSettings input = new LoopSettings(spec.name(), List.of(spec.inputTopic()), spec.deadLetterTopic(),
                 spec.groupId(), spec.groupId() + "-" + spec.instanceId(), spec.concurrency(), spec.commitInterval());
+        String replayGroup = WorkerGroups.replayOf(spec.groupId());
         LoopSettings replay = new LoopSettings(spec.name() + "-replay", List.of(spec.parkedTopic()),
-                spec.deadLetterTopic(), spec.groupId() + "-replay", spec.groupId() + "-replay-" + spec.instanceId(),
+                spec.deadLetterTopic(), replayGroup, replayGroup + "-" + spec.instanceId(),
                 spec.concurrency(), spec.commitInterval());
         List<ExactlyOnceLoop<R>> loops = new ArrayList<>();
         try {
