@@ -153,10 +153,19 @@ public final class Settings {
     }
 
     private static String hostName() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-            return "localhost";
+        return HostName.NAME;
+    }
+
+    /** Looked up once per process: a host whose name resolves slowly must not pay for it on every use. */
+    private static final class HostName {
+        private static final String NAME = lookUp();
+
+        private static String lookUp() {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                return "localhost";
+            }
         }
     }
 
