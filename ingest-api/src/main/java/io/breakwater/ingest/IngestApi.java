@@ -24,6 +24,7 @@ import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.QuestionStore;
@@ -44,6 +45,7 @@ public final class IngestApi implements AutoCloseable {
 
     private final Javalin app;
     private final EventPublisher publisher;
+    private final BreakerPolicy kafkaBreaker;
     private final MongoClient mongo;
     private final ExecutorService storeExecutor;
     private final FleetHealth fleet;
@@ -52,11 +54,12 @@ public final class IngestApi implements AutoCloseable {
     private final Backlog backlog;
     private final DashboardRoutes dashboard;
 
-    private IngestApi(Javalin app, EventPublisher publisher, MongoClient mongo, ExecutorService storeExecutor,
+    private IngestApi(Javalin app, EventPublisher publisher, BreakerPolicy kafkaBreaker, MongoClient mongo, ExecutorService storeExecutor,
                       FleetHealth fleet, QuestionFeed feed, DependencyChecks checks, Backlog backlog,
                       DashboardRoutes dashboard) {
         this.app = app;
         this.publisher = publisher;
+        this.kafkaBreaker = kafkaBreaker;
         this.mongo = mongo;
         this.storeExecutor = storeExecutor;
         this.fleet = fleet;
@@ -84,6 +87,7 @@ public final class IngestApi implements AutoCloseable {
         MongoClient mongo = MongoConnections.open(mongoSettings);
         BreakerPolicy kafkaBreaker = new BreakerPolicy(BreakerSettings.from(settings, EventPublisher.KAFKA));
         EventPublisher publisher = new EventPublisher(kafka, kafkaBreaker);
+        ProcessMetrics.track(kafkaBreaker);
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
@@ -125,6 +129,7 @@ public final class IngestApi implements AutoCloseable {
             config.routes.get(DashboardRoutes.STATE, dashboard::state);
             config.routes.sse(DashboardRoutes.EVENTS, dashboard::events);
             config.routes.get(HealthRoutes.PATH, health::health);
+            config.routes.get("/metrics", ctx -> ctx.contentType(ProcessMetrics.contentType()).result(ProcessMetrics.scrape()));
             config.routes.get(HealthRoutes.PATH + "/live", health::live);
             config.routes.get(HealthRoutes.PATH + "/ready", health::ready);
             config.routes.exception(ApiException.class, (e, ctx) -> {
@@ -148,6 +153,7 @@ public final class IngestApi implements AutoCloseable {
             app.start(api.host(), api.port());
         } catch (RuntimeException e) {
             publisher.close();
+            ProcessMetrics.untrack(kafkaBreaker);
             dashboard.close();
             backlog.close();
             checks.close();
@@ -160,7 +166,7 @@ public final class IngestApi implements AutoCloseable {
         }
         log.info("Ingest API listening on http://{}:{}{}; {}", api.host(), app.port(), QuestionRoutes.PATH,
                 access.describe());
-        return new IngestApi(app, publisher, mongo, storeExecutor, fleet, feed, checks, backlog, dashboard);
+        return new IngestApi(app, publisher, kafkaBreaker, mongo, storeExecutor, fleet, feed, checks, backlog, dashboard);
     }
 
     /** The port it listens on (the chosen one when started with port 0). */
@@ -178,6 +184,7 @@ public final class IngestApi implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         publisher.close();
+        ProcessMetrics.untrack(kafkaBreaker);
         dashboard.close();
         backlog.close();
         checks.close();

@@ -171,6 +171,17 @@ class IngestApiIT {
     }
 
     @Test
+    void shouldExposePrometheusMetricsWithItsKafkaBreakerAndTheJvm() throws Exception {
+        HttpResponse<String> metrics = get("/metrics");
+
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+        assertThat(metrics.body()).containsPattern("breakwater_breaker_state\\{breaker=\"kafka\",instance=\"[^\"]+\"} 0.0")
+                .contains("breakwater_breaker_calls_total{breaker=\"kafka\"")
+                .contains("jvm_threads_current");
+    }
+
+    @Test
     void shouldRejectAnOverlongQuestionSayingTheLimit() throws Exception {
         HttpResponse<String> response = post("/api/v1/questions", "{\"question\": \"" + "x".repeat(4001) + "\"}");
 

@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.topic.Topics;
 
 /**
@@ -14,10 +15,12 @@ public final class BreakerFleet implements AutoCloseable {
 
     private final ClusterBreakerView view;
     private final BreakerReporter reporter;
+    private final List<BreakerPolicy> breakers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private BreakerFleet(ClusterBreakerView view, BreakerReporter reporter) {
+    private BreakerFleet(ClusterBreakerView view, BreakerReporter reporter, List<BreakerPolicy> breakers) {
         this.view = view;
         this.reporter = reporter;
+        breakers.forEach(this::measure);
     }
 
     /** @param clientPrefix names the clients, followed by {@code -breakers-<instance>} and {@code -breaker-reports-...} */
@@ -27,7 +30,7 @@ public final class BreakerFleet implements AutoCloseable {
                 clientPrefix + "-breakers-" + instanceId);
         try {
             return new BreakerFleet(view, BreakerReporter.start(kafka, topics.breakerEvents(), breakers,
-                    fleet.snapshotInterval(), clientPrefix + "-breaker-reports-" + instanceId));
+                    fleet.snapshotInterval(), clientPrefix + "-breaker-reports-" + instanceId), breakers);
         } catch (RuntimeException e) {
             view.close();
             throw e;
@@ -38,11 +41,19 @@ public final class BreakerFleet implements AutoCloseable {
     public void add(BreakerPolicy breaker) {
         view.register(breaker);
         reporter.add(breaker);
+        measure(breaker);
     }
 
     @Override
     public void close() {
         reporter.close();
         view.close();
+        breakers.forEach(ProcessMetrics::untrack);
+    }
+
+    /** Into this process's Prometheus metrics too. */
+    private void measure(BreakerPolicy breaker) {
+        breakers.add(breaker);
+        ProcessMetrics.track(breaker);
     }
 }

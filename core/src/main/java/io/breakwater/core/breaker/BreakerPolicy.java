@@ -433,6 +433,17 @@ public final class BreakerPolicy {
         publish(event);
     }
 
+    /** Who reports this breaker: its instance id. */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** Calls by outcome since the instance started: {@code success}, {@code failure}, {@code rejected}. */
+    public java.util.Map<String, Long> callsByOutcome() {
+        return java.util.Map.of("success", successfulCalls.get(), "failure", failedCalls.get(),
+                "rejected", rejectedCalls.get());
+    }
+
     /** A snapshot for the periodic report, with the latency histogram of the last window. */
     public BreakerEvent snapshot() {
         synchronized (this) {

@@ -1,0 +1,47 @@
+package io.breakwater.core.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.DependencyUnavailableException;
+import io.breakwater.core.config.BreakerSettings;
+
+class ProcessMetricsTest {
+
+    @Test
+    void shouldExposeEachTrackedBreakersStateAndCallsByOutcomeAndForgetItOnceUntracked() {
+        BreakerPolicy breaker = new BreakerPolicy(new BreakerSettings("metrics_test", 2, 1, Duration.ofMinutes(1),
+                Duration.ofSeconds(5), 0, Duration.ofMillis(1), Duration.ofMillis(2)),
+                new BreakerPolicy.Identity("node-7", Clock.systemUTC().instant()), false, Duration.ofSeconds(60),
+                Clock.systemUTC());
+        ProcessMetrics.track(breaker);
+        breaker.call(() -> "ok");
+        for (int i = 0; i < 3; i++) {
+            try {
+                breaker.call(() -> {
+                    throw new DependencyUnavailableException("down");
+                });
+            } catch (RuntimeException expected) {
+                // two failures open it; the third call is refused
+            }
+        }
+
+        String scraped = ProcessMetrics.scrape();
+
+        assertThat(scraped)
+                .contains("breakwater_breaker_state{breaker=\"metrics_test\",instance=\"node-7\"} 2.0")
+                .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"success\"} 1.0")
+                .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"failure\"} 2.0")
+                .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"rejected\"} 1.0")
+                .contains("jvm_memory_used_bytes");
+        assertThat(ProcessMetrics.contentType()).startsWith("text/plain");
+
+        ProcessMetrics.untrack(breaker);
+        assertThat(ProcessMetrics.scrape()).doesNotContain("metrics_test");
+    }
+}
