@@ -1,7 +1,6 @@
 package io.breakwater.crawler;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,20 +85,14 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
         FetchResult result;
         try {
             result = breaker.call(() -> fetcher.fetch(job.url()));
-        } catch (BreakerOpenException e) {
-            return park(record, job, new Parking.Failure(breaker.name(), false, e, e.remainingOpen()));
-        } catch (DependencyUnavailableException e) {
-            return park(record, job, new Parking.Failure(breaker.name(), true, e, e.retryAfter().orElse(Duration.ZERO)));
+        } catch (BreakerOpenException | DependencyUnavailableException e) {
+            return park(record, job, Parking.Failure.of(breaker, e));
         }
         if (result instanceof FetchResult.Fetched fetched) {
             try {
                 return fetched(job, fetched);
-            } catch (BreakerOpenException e) {
-                return park(record, job, new Parking.Failure(mongoBreaker.name(), false, e, e.remainingOpen()));
-            } catch (DependencyUnavailableException e) {
-                // MongoDB's outage is not the page's fault: it does not count towards the park limit.
-                return park(record, job, new Parking.Failure(mongoBreaker.name(), false, e,
-                        mongoBreaker.settings().openDuration()));
+            } catch (BreakerOpenException | DependencyUnavailableException e) {
+                return park(record, job, Parking.Failure.notTheWorksFault(mongoBreaker, e));
             }
         }
         if (result instanceof FetchResult.Skipped skipped) {

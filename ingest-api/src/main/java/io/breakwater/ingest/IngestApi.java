@@ -44,29 +44,13 @@ public final class IngestApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IngestApi.class);
 
     private final Javalin app;
-    private final EventPublisher publisher;
-    private final BreakerPolicy kafkaBreaker;
-    private final MongoClient mongo;
     private final ExecutorService storeExecutor;
-    private final FleetHealth fleet;
-    private final QuestionFeed feed;
-    private final DependencyChecks checks;
-    private final Backlog backlog;
-    private final DashboardRoutes dashboard;
+    private final List<AutoCloseable> parts;
 
-    private IngestApi(Javalin app, EventPublisher publisher, BreakerPolicy kafkaBreaker, MongoClient mongo, ExecutorService storeExecutor,
-                      FleetHealth fleet, QuestionFeed feed, DependencyChecks checks, Backlog backlog,
-                      DashboardRoutes dashboard) {
+    private IngestApi(Javalin app, ExecutorService storeExecutor, List<AutoCloseable> parts) {
         this.app = app;
-        this.publisher = publisher;
-        this.kafkaBreaker = kafkaBreaker;
-        this.mongo = mongo;
         this.storeExecutor = storeExecutor;
-        this.fleet = fleet;
-        this.feed = feed;
-        this.checks = checks;
-        this.backlog = backlog;
-        this.dashboard = dashboard;
+        this.parts = parts;
     }
 
     /**
@@ -149,24 +133,20 @@ public final class IngestApi implements AutoCloseable {
                 error(ctx, 500, "Something went wrong on our side; it has been logged. Please retry.");
             });
         });
+        // What it stops after the server, in this order.
+        List<AutoCloseable> parts = List.of(publisher, () -> ProcessMetrics.untrack(kafkaBreaker), dashboard, backlog,
+                checks, feed, fleet, mongo);
         try {
             app.start(api.host(), api.port());
         } catch (RuntimeException e) {
-            publisher.close();
-            ProcessMetrics.untrack(kafkaBreaker);
-            dashboard.close();
-            backlog.close();
-            checks.close();
-            feed.close();
-            fleet.close();
-            mongo.close();
             storeExecutor.shutdownNow();
+            closeAll(parts);
             throw new IllegalStateException("The ingest API cannot listen on " + api.host() + ":" + api.port()
                     + " (is the port taken? set BW_API_PORT): " + e.getMessage(), e);
         }
         log.info("Ingest API listening on http://{}:{}{}; {}", api.host(), app.port(), QuestionRoutes.PATH,
                 access.describe());
-        return new IngestApi(app, publisher, kafkaBreaker, mongo, storeExecutor, fleet, feed, checks, backlog, dashboard);
+        return new IngestApi(app, storeExecutor, parts);
     }
 
     /** The port it listens on (the chosen one when started with port 0). */
@@ -183,14 +163,17 @@ public final class IngestApi implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        publisher.close();
-        ProcessMetrics.untrack(kafkaBreaker);
-        dashboard.close();
-        backlog.close();
-        checks.close();
-        feed.close();
-        fleet.close();
-        mongo.close();
+        closeAll(parts);
+    }
+
+    private static void closeAll(List<AutoCloseable> parts) {
+        for (AutoCloseable part : parts) {
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.warn("Stopping {} failed: {}", part.getClass().getSimpleName(), e.toString());
+            }
+        }
     }
 
     /** Whether the fleet's {@code llm_service} breaker is open, as {@code breaker.health} says. */

@@ -1,7 +1,6 @@
 package io.breakwater.qa;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -94,12 +93,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         AnswerEvent stored;
         try {
             stored = mongoBreaker.call(() -> store.findAnswered(List.of(question.id()))).get(question.id());
-        } catch (BreakerOpenException e) {
-            return park(record, question, new Parking.Failure(mongoBreaker.name(), false, e, e.remainingOpen()));
-        } catch (DependencyUnavailableException e) {
-            // MongoDB's outage is not the question's fault: it does not count towards the park limit.
-            return park(record, question, new Parking.Failure(mongoBreaker.name(), false, e,
-                    mongoBreaker.settings().openDuration()));
+        } catch (BreakerOpenException | DependencyUnavailableException e) {
+            return park(record, question, Parking.Failure.notTheWorksFault(mongoBreaker, e));
         }
         if (stored != null) {
             // Answered before, but that transaction did not commit (a crash, a rebalance): publish the same answer.
@@ -145,11 +140,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), context));
             return ended(AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
                     answer.answeredBy(), clock.instant()), true);
-        } catch (BreakerOpenException e) {
-            return park(record, question, new Parking.Failure(llmBreaker.name(), false, e, e.remainingOpen()));
-        } catch (DependencyUnavailableException e) {
-            return park(record, question, new Parking.Failure(llmBreaker.name(), true, e,
-                    e.retryAfter().orElse(Duration.ZERO)));
+        } catch (BreakerOpenException | DependencyUnavailableException e) {
+            return park(record, question, Parking.Failure.of(llmBreaker, e));
         } catch (DependencyRejectedException e) {
             log.info("Question {} failed: {}", question.id(), e.getMessage());
             return ended(AnswerEvent.failed(question.id(), question.question(), e.getMessage(), clock.instant()), true);

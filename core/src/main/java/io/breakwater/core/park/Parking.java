@@ -9,6 +9,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 
+import io.breakwater.core.breaker.BreakerOpenException;
+import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
 
@@ -37,6 +40,32 @@ public final class Parking {
             Objects.requireNonNull(breaker, "breaker");
             Objects.requireNonNull(error, "error");
             delay = delay == null || delay.isNegative() ? Duration.ZERO : delay;
+        }
+
+        /**
+         * A call through {@code breaker} that failed ({@link DependencyUnavailableException}, counted towards the
+         * park limit, with its {@code Retry-After}) or was refused ({@link BreakerOpenException}, not counted).
+         */
+        public static Failure of(BreakerPolicy breaker, RuntimeException error) {
+            if (error instanceof DependencyUnavailableException unavailable) {
+                return new Failure(breaker.name(), true, error, unavailable.retryAfter().orElse(Duration.ZERO));
+            }
+            return refused(breaker, error);
+        }
+
+        /**
+         * As {@link #of}, but never counted: for a dependency whose outage is not the work's fault (its store). A
+         * failed call waits out the breaker's open time.
+         */
+        public static Failure notTheWorksFault(BreakerPolicy breaker, RuntimeException error) {
+            return error instanceof DependencyUnavailableException
+                    ? new Failure(breaker.name(), false, error, breaker.settings().openDuration())
+                    : refused(breaker, error);
+        }
+
+        private static Failure refused(BreakerPolicy breaker, RuntimeException error) {
+            Duration remaining = error instanceof BreakerOpenException open ? open.remainingOpen() : Duration.ZERO;
+            return new Failure(breaker.name(), false, error, remaining);
         }
 
         String reason() {
