@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.metrics.ConsumerLagReporter;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
 
@@ -65,6 +66,7 @@ public final class BreakerStateApp implements AutoCloseable {
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
                 state.applicationId() + "-" + settings.instanceId());
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        ConsumerLagReporter.install(props);
         KafkaStreams streams = new KafkaStreams(BreakerStateTopology.build(topics, state.instanceExpiry(),
                 state.expiryCheck()), props);
         CountDownLatch running = new CountDownLatch(1);

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.breaker.BreakerEvent;
+import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.breaker.LatencyWindow;
 import io.breakwater.core.event.EventJson;
@@ -95,8 +96,10 @@ final class HealthFolder implements Processor<byte[], byte[], String, byte[]> {
 
     private void save(String breaker, BreakerFold fold) {
         folds.put(breaker, EventJson.encode(fold));
-        context.forward(new Record<>(breaker, EventJson.encode(fold.health(now())), context.currentSystemTimeMs()),
+        BreakerHealth health = fold.health(now());
+        context.forward(new Record<>(breaker, EventJson.encode(health), context.currentSystemTimeMs()),
                 BreakerStateTopology.HEALTH_SINK);
+        HealthMetrics.folded(health);
     }
 
     private BreakerFold load(String breaker) {

@@ -98,6 +98,7 @@ public final class IngestApi implements AutoCloseable {
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.http.maxRequestSize = api.maxBodyBytes();
+            config.requestLogger.http(HttpMetrics::observe);
             config.routes.before("/api/*", ctx -> {
                 if (!ctx.path().equals(AnswerSocket.PATH)) {
                     access.check(ctx);

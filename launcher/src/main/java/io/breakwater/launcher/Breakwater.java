@@ -56,10 +56,10 @@ public final class Breakwater {
                 return pipeline;
             });
             case "ingest-api" -> run("Ingest API", (settings, onFailure) -> IngestApi.start(settings));
-            case "qa-worker" -> run("QA worker", QaWorker::start);
-            case "crawler-worker" -> run("Crawler worker", CrawlerWorker::start);
-            case "breaker-state" -> run("Breaker-state app", (settings, onFailure) ->
-                    BreakerStateApp.start(settings, Duration.ofSeconds(60), onFailure));
+            case "qa-worker" -> run("QA worker", withMetrics(9401, QaWorker::start));
+            case "crawler-worker" -> run("Crawler worker", withMetrics(9402, CrawlerWorker::start));
+            case "breaker-state" -> run("Breaker-state app", withMetrics(9403, (settings, onFailure) ->
+                    BreakerStateApp.start(settings, Duration.ofSeconds(60), onFailure)));
             case "health" -> System.exit(tool(() -> HealthCommand.run(List.of(args).subList(1, args.length),
                     Settings.fromEnvironment(), System.out)));
             case "breaker" -> System.exit(tool(() -> BreakerCommand.run(List.of(args).subList(1, args.length),
@@ -78,6 +78,27 @@ public final class Breakwater {
     @FunctionalInterface
     private interface Service {
         AutoCloseable start(Settings settings, Consumer<Throwable> onFailure);
+    }
+
+    /** A service with a metrics endpoint of its own, on {@code defaultPort} unless BW_METRICS_PORT says otherwise. */
+    private static Service withMetrics(int defaultPort, Service service) {
+        return (settings, onFailure) -> {
+            java.util.Optional<MetricsEndpoint> metrics = MetricsEndpoint.start(settings, defaultPort);
+            metrics.ifPresent(endpoint -> log.info("Metrics at http://0.0.0.0:{}/metrics", endpoint.port()));
+            try {
+                AutoCloseable running = service.start(settings, onFailure);
+                return () -> {
+                    try {
+                        running.close();
+                    } finally {
+                        metrics.ifPresent(MetricsEndpoint::close);
+                    }
+                };
+            } catch (RuntimeException e) {
+                metrics.ifPresent(MetricsEndpoint::close);
+                throw e;
+            }
+        };
     }
 
     /** Starts a service, stops it on Ctrl-C or SIGTERM, and exits non-zero if it cannot start or dies. */

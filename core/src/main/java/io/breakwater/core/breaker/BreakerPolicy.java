@@ -68,6 +68,8 @@ public final class BreakerPolicy {
     private final AtomicLong successfulCalls = new AtomicLong();
     private final AtomicLong failedCalls = new AtomicLong();
     private final AtomicLong rejectedCalls = new AtomicLong();
+    private final AtomicLong timedOutCalls = new AtomicLong();
+    private volatile CallObserver callObserver;
     private final AtomicLong consecutiveFailures = new AtomicLong();
     private volatile Instant lastSuccessAt;
     private volatile Instant lastFailureAt;
@@ -438,10 +440,27 @@ public final class BreakerPolicy {
         return instanceId;
     }
 
-    /** Calls by outcome since the instance started: {@code success}, {@code failure}, {@code rejected}. */
+    /**
+     * Calls by outcome since the instance started: {@code success}, {@code failure} (the dependency failed),
+     * {@code timeout} (it did not answer in time) and {@code rejected} (refused while open). Failures and timeouts
+     * together are what health reports as failed calls.
+     */
     public java.util.Map<String, Long> callsByOutcome() {
-        return java.util.Map.of("success", successfulCalls.get(), "failure", failedCalls.get(),
-                "rejected", rejectedCalls.get());
+        long timedOut = timedOutCalls.get();
+        return java.util.Map.of("success", successfulCalls.get(), "failure", failedCalls.get() - timedOut,
+                "timeout", timedOut, "rejected", rejectedCalls.get());
+    }
+
+    /** Told of every call that reached the dependency: its outcome and how long it took. */
+    @FunctionalInterface
+    public interface CallObserver {
+        /** @param outcome {@code success}, {@code failure} or {@code timeout} */
+        void finished(String outcome, long nanos);
+    }
+
+    /** Sets the one observer of finished calls (metrics), or none with null. */
+    public void observeCalls(CallObserver observer) {
+        this.callObserver = observer;
     }
 
     /** A snapshot for the periodic report, with the latency histogram of the last window. */
@@ -631,14 +650,25 @@ public final class BreakerPolicy {
                     // Not the dependency's doing: the work was abandoned (a rebalance, a shutdown), so no verdict.
                     throw e;
                 }
-                failedSince(start);
+                if (elapsed >= settings.callTimeout().toNanos()) {
+                    timedOutCalls.incrementAndGet();
+                    failedSince(start, "timeout");
+                } else {
+                    failedSince(start, "failure");
+                }
                 throw e;
             }
         };
     }
 
     private void failedSince(long startNanos) {
-        latency.record(System.nanoTime() - startNanos);
+        failedSince(startNanos, "failure");
+    }
+
+    private void failedSince(long startNanos, String outcome) {
+        long elapsed = System.nanoTime() - startNanos;
+        latency.record(elapsed);
+        observe(outcome, elapsed);
         failedCalls.incrementAndGet();
         lastFailureAt = clock.instant();
         // Failures of calls that were still out when the breaker opened do not count: it had decided.
@@ -652,11 +682,20 @@ public final class BreakerPolicy {
     }
 
     private void succeeded(long startNanos) {
-        latency.record(System.nanoTime() - startNanos);
+        long elapsed = System.nanoTime() - startNanos;
+        latency.record(elapsed);
+        observe("success", elapsed);
         successfulCalls.incrementAndGet();
         lastSuccessAt = clock.instant();
         if (consecutiveFailures.getAndSet(0) > 0 && breaker.isClosed()) {
             publishFailureCount();
+        }
+    }
+
+    private void observe(String outcome, long nanos) {
+        CallObserver observer = callObserver;
+        if (observer != null) {
+            observer.finished(outcome, nanos);
         }
     }
 

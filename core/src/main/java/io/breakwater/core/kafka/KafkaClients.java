@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
 
 import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.metrics.ConsumerLagReporter;
 
 /**
  * Client properties for Breakwater's producers, consumers and admin clients. The settings' pass-through client
@@ -48,7 +49,10 @@ public final class KafkaClients {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        return withPassThrough(kafka, props);
+        withPassThrough(kafka, props);
+        // After the pass-through, adding to an operator's own reporters rather than replacing them.
+        ConsumerLagReporter.install(props);
+        return props;
     }
 
     public static Map<String, Object> admin(KafkaSettings kafka, String clientId) {

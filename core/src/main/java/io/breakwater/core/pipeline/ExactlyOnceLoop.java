@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.metrics.PipelineMetrics;
 
 /**
  * Consume → handle → produce, exactly once. Records are handled concurrently on worker threads; each finished
@@ -202,6 +203,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     }
 
     private InFlight.Done<R> handle(ConsumerRecord<byte[], byte[]> record) {
+        long start = System.nanoTime();
         try {
             R result = handler.handle(record);
             return new InFlight.Done<>(result, handler.outputs(result));
@@ -214,6 +216,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             return new InFlight.Done<>(null, List.of(DeadLetters.of(record, settings.deadLetterTopic(),
                     DeadLetters.REASON_HANDLER_ERROR, e)));
         } finally {
+            PipelineMetrics.handled(settings.name(), System.nanoTime() - start);
             progress.release();
         }
     }
@@ -249,6 +252,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             }
             producer.sendOffsetsToTransaction(batch.offsets(), consumer.groupMetadata());
             producer.commitTransaction();
+            countCommitted(batch);
             lastCommitNanos = System.nanoTime();
             backoff = MIN_BACKOFF;
         } catch (InvalidConfigurationException e) {
@@ -264,6 +268,24 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             abortQuietly();
             retryLater(batch, "transaction failed: " + e);
         }
+    }
+
+    private void countCommitted(InFlight.Batch<R> batch) {
+        batch.inputsByTopic().forEach((topic, count) -> {
+            PipelineMetrics.processed(settings.name(), topic, count);
+            if (topic.equals(settings.parkedTopic())) {
+                PipelineMetrics.replayed(topic, count);
+            }
+        });
+        Map<String, Long> outputsByTopic = new HashMap<>();
+        batch.outputs().forEach(output -> outputsByTopic.merge(output.topic(), 1L, Long::sum));
+        outputsByTopic.forEach((topic, count) -> {
+            if (topic.equals(settings.deadLetterTopic())) {
+                PipelineMetrics.deadLettered(topic, count);
+            } else if (topic.equals(settings.parkedTopic())) {
+                PipelineMetrics.parked(topic, count);
+            }
+        });
     }
 
     /** Forgets the batch and everything in hand, rewinds to the first record not committed, and pauses a while. */

@@ -25,19 +25,20 @@ final class InFlight<R> {
     record Done<R>(R result, List<ProducerRecord<byte[], byte[]>> outputs) {
     }
 
+    private record Pending<R>(long offset, Future<Done<R>> future) {
+    }
+
     /**
      * A batch ready to commit: results, their outputs, each partition's next offset, and each partition's first
      * offset in the batch (where to resume if the batch cannot commit).
      */
     record Batch<R>(List<R> results, List<ProducerRecord<byte[], byte[]>> outputs,
-                    Map<TopicPartition, OffsetAndMetadata> offsets, Map<TopicPartition, Long> firstOffsets) {
+                    Map<TopicPartition, OffsetAndMetadata> offsets, Map<TopicPartition, Long> firstOffsets,
+                    Map<String, Long> inputsByTopic) {
 
         boolean isEmpty() {
             return offsets.isEmpty();
         }
-    }
-
-    private record Pending<R>(long offset, Future<Done<R>> future) {
     }
 
     private final Map<TopicPartition, ArrayDeque<Pending<R>>> partitions = new HashMap<>();
@@ -62,6 +63,7 @@ final class InFlight<R> {
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+        Map<String, Long> inputsByTopic = new HashMap<>();
         for (Iterator<Map.Entry<TopicPartition, ArrayDeque<Pending<R>>>> it = partitions.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<TopicPartition, ArrayDeque<Pending<R>>> entry = it.next();
             ArrayDeque<Pending<R>> queue = entry.getValue();
@@ -76,6 +78,7 @@ final class InFlight<R> {
                 }
                 outputs.addAll(done.outputs());
                 next = pending.offset() + 1;
+                inputsByTopic.merge(entry.getKey().topic(), 1L, Long::sum);
             }
             if (next >= 0) {
                 offsets.put(entry.getKey(), new OffsetAndMetadata(next));
@@ -84,7 +87,7 @@ final class InFlight<R> {
                 it.remove();
             }
         }
-        return new Batch<>(results, outputs, offsets, firstOffsets);
+        return new Batch<>(results, outputs, offsets, firstOffsets, inputsByTopic);
     }
 
     /** Whether every record in hand has finished. */

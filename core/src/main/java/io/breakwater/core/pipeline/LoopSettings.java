@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param transactionalId stable per instance: a restarted instance aborts what its predecessor left open
  * @param concurrency records handled at once, each on its own worker thread
  * @param commitInterval the longest a handled record waits for its transaction while others are still in hand
+ * @param parkedTopic where the handler parks work, if it does (for metrics: records sent there are counted as
+ *     parked, records read from there as replayed), or null
  */
 public record LoopSettings(String name, List<String> inputTopics, String deadLetterTopic, String groupId,
-                           String transactionalId, int concurrency, Duration commitInterval) {
+                           String transactionalId, int concurrency, Duration commitInterval, String parkedTopic) {
 
     public static final int DEFAULT_CONCURRENCY = 8;
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
@@ -34,5 +36,11 @@ public record LoopSettings(String name, List<String> inputTopics, String deadLet
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1 but was " + concurrency);
         }
+    }
+
+    /** A loop that parks nothing. */
+    public LoopSettings(String name, List<String> inputTopics, String deadLetterTopic, String groupId,
+                        String transactionalId, int concurrency, Duration commitInterval) {
+        this(name, inputTopics, deadLetterTopic, groupId, transactionalId, concurrency, commitInterval, null);
     }
 }

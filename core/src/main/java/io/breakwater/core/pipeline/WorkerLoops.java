@@ -36,11 +36,12 @@ public final class WorkerLoops<R> implements AutoCloseable {
     public static <R> WorkerLoops<R> start(Spec spec, KafkaSettings kafka, RecordHandler<R> handler,
                                            Admission replayAdmission, Consumer<Throwable> onFailure) {
         LoopSettings input = new LoopSettings(spec.name(), List.of(spec.inputTopic()), spec.deadLetterTopic(),
-                spec.groupId(), spec.groupId() + "-" + spec.instanceId(), spec.concurrency(), spec.commitInterval());
+                spec.groupId(), spec.groupId() + "-" + spec.instanceId(), spec.concurrency(), spec.commitInterval(),
+                spec.parkedTopic());
         String replayGroup = WorkerGroups.replayOf(spec.groupId());
         LoopSettings replay = new LoopSettings(spec.name() + "-replay", List.of(spec.parkedTopic()),
                 spec.deadLetterTopic(), replayGroup, replayGroup + "-" + spec.instanceId(),
-                spec.concurrency(), spec.commitInterval());
+                spec.concurrency(), spec.commitInterval(), spec.parkedTopic());
         List<ExactlyOnceLoop<R>> loops = new ArrayList<>();
         try {
             loops.add(ExactlyOnceLoop.start(input, kafka, handler, Admission.upTo(spec.maxInFlight()), onFailure));

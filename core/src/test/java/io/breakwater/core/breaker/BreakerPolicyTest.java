@@ -78,6 +78,27 @@ class BreakerPolicyTest {
     }
 
     @Test
+    void shouldReportCallsBySuccessFailureTimeoutAndRejectionAndTellItsObserverEachAttempt() {
+        BreakerPolicy policy = new BreakerPolicy(settings(3, 0, Duration.ofMinutes(1), Duration.ofMillis(50)));
+        java.util.List<String> observed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        policy.observeCalls((outcome, nanos) -> observed.add(outcome));
+        CountDownLatch never = new CountDownLatch(1);
+
+        policy.call(() -> "fine");
+        assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(DependencyUnavailableException.class);
+        assertThatThrownBy(() -> policy.call(() -> {
+            never.await();
+            return "too late";
+        })).isInstanceOf(DependencyUnavailableException.class);
+        assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(DependencyUnavailableException.class);
+        assertThatThrownBy(() -> policy.call(this::failing)).isInstanceOf(BreakerOpenException.class);
+
+        assertThat(policy.callsByOutcome()).containsExactlyInAnyOrderEntriesOf(
+                java.util.Map.of("success", 1L, "failure", 2L, "timeout", 1L, "rejected", 1L));
+        assertThat(observed).containsExactly("success", "failure", "timeout", "failure");
+    }
+
+    @Test
     void shouldNeitherRetryNorCountARejectedRequest() {
         BreakerPolicy policy = new BreakerPolicy(settings(1, 2, Duration.ofMinutes(1), Duration.ofSeconds(5)));
 
