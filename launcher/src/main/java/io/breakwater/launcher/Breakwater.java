@@ -24,7 +24,7 @@ public final class Breakwater {
 
     private static final Logger log = LoggerFactory.getLogger(Breakwater.class);
 
-    private static final String USAGE = String.join(System.lineSeparator(),
+    static final String USAGE = String.join(System.lineSeparator(),
             "Usage: breakwater <command>",
             "",
             "Commands:",
@@ -34,6 +34,7 @@ public final class Breakwater {
             "  qa-worker    run only the QA worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  crawler-worker  run only the crawler worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  breaker-state  run only the breaker-state app, breaker.events into breaker.health (needs BW_KAFKA_BOOTSTRAP)",
+            "  topics       create the missing topics (partitions, copies, settings from BW_TOPIC_*) and list them",
             "  health [--watch] [--json]                     every breaker's health across the fleet",
             "  breaker force-open|disable|reset <name> [--reason TEXT]   override a breaker on every instance",
             "  dlq list <topic>                              what a dead-letter topic holds, and why",
@@ -63,6 +64,8 @@ public final class Breakwater {
             case "health" -> System.exit(tool(() -> HealthCommand.run(List.of(args).subList(1, args.length),
                     Settings.fromEnvironment(), System.out)));
             case "breaker" -> System.exit(tool(() -> BreakerCommand.run(List.of(args).subList(1, args.length),
+                    Settings.fromEnvironment(), System.out)));
+            case "topics" -> System.exit(tool(() -> TopicsCommand.run(List.of(args).subList(1, args.length),
                     Settings.fromEnvironment(), System.out)));
             case "dlq" -> System.exit(tool(() -> DeadLetterCommand.run(List.of(args).subList(1, args.length),
                     Settings.fromEnvironment(), System.out)));

@@ -19,7 +19,10 @@ import io.breakwater.core.event.QuestionEvent;
  * The catalogue of Breakwater's topics: each name with its serdes and creation settings. Names come from
  * {@code topic.<role>} settings ({@code BW_TOPIC_QUESTIONS}, ...), each behind an optional {@code topic.prefix};
  * partitions from {@code topic.partitions} (default {@value #DEFAULT_PARTITIONS}) and copies from
- * {@code topic.replication.factor} (default {@value #DEFAULT_REPLICATION_FACTOR}). Immutable.
+ * {@code topic.replication.factor} (default {@value #DEFAULT_REPLICATION_FACTOR}); with three copies or more,
+ * {@code min.insync.replicas} is 2 unless {@code topic.min.insync.replicas} says otherwise, so an acknowledged record
+ * is on two brokers. Parked and dead-letter topics keep their records 14 days ({@code topic.parked.retention.hours},
+ * {@code topic.dlq.retention.hours}): an outage or an operator's holiday must not delete work. Immutable.
  *
  * @param questions {@code qa.questions}: questions to answer, keyed by id
  * @param answers {@code qa.answers}: answered and failed questions, keyed by id
@@ -71,7 +74,19 @@ public record Topics(Topic<String, QuestionEvent> questions,
         if (replicas < 1 || replicas > Short.MAX_VALUE) {
             throw Settings.invalid("topic.replication.factor", replicas, "at least 1");
         }
+        int minInSync = settings.integer("topic.min.insync.replicas", replicas >= 3 ? 2 : 1);
+        if (minInSync < 1 || minInSync > replicas) {
+            throw Settings.invalid("topic.min.insync.replicas", minInSync, "from 1 to topic.replication.factor ("
+                    + replicas + ")");
+        }
         TopicSpec spec = new TopicSpec(partitions, (short) replicas, Map.of());
+        if (minInSync > 1) {
+            spec = spec.withConfig("min.insync.replicas", Integer.toString(minInSync));
+        }
+        TopicSpec parked = spec.withConfig("retention.ms",
+                Long.toString(ONE_HOUR_MS * hours(settings, "topic.parked.retention.hours")));
+        TopicSpec deadLetters = spec.withConfig("retention.ms",
+                Long.toString(ONE_HOUR_MS * hours(settings, "topic.dlq.retention.hours")));
         Serde<String> ids = Serdes.String();
         return new Topics(
                 new Topic<>(name(settings, prefix, "questions", "qa.questions"), ids,
@@ -79,9 +94,9 @@ public record Topics(Topic<String, QuestionEvent> questions,
                 new Topic<>(name(settings, prefix, "answers", "qa.answers"), ids,
                         new JsonSerde<>(AnswerEvent.class), spec),
                 new Topic<>(name(settings, prefix, "questions.parked", "qa.questions.parked"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec),
+                        Serdes.ByteArray(), parked),
                 new Topic<>(name(settings, prefix, "questions.dlq", "qa.questions.dlq"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec),
+                        Serdes.ByteArray(), deadLetters),
                 new Topic<>(name(settings, prefix, "dlq.replays", "breakwater.dlq.replays"), ids, Serdes.String(),
                         spec.withConfig("cleanup.policy", "compact")),
                 new Topic<>(name(settings, prefix, "breaker.events", "breaker.events"), ids,
@@ -92,15 +107,23 @@ public record Topics(Topic<String, QuestionEvent> questions,
                 new Topic<>(name(settings, prefix, "breaker.control", "breaker.control"), ids,
                         new JsonSerde<>(BreakerOverride.class), compacted(spec)),
                 new Topic<>(name(settings, prefix, "breaker.events.dlq", "breaker.events.dlq"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec),
+                        Serdes.ByteArray(), deadLetters),
                 new Topic<>(name(settings, prefix, "crawl.jobs", "crawl.jobs"), ids, new JsonSerde<>(CrawlJob.class), spec),
                 new Topic<>(name(settings, prefix, "crawl.jobs.parked", "crawl.jobs.parked"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec),
+                        Serdes.ByteArray(), parked),
                 new Topic<>(name(settings, prefix, "crawl.jobs.dlq", "crawl.jobs.dlq"), Serdes.ByteArray(),
-                        Serdes.ByteArray(), spec),
+                        Serdes.ByteArray(), deadLetters),
                 // Pages can be large: allow records up to the 2 MB body limit's worth of text.
                 new Topic<>(name(settings, prefix, "crawl.pages", "crawl.pages"), ids, new JsonSerde<>(CrawledPage.class),
                         compacted(spec).withConfig("max.message.bytes", Integer.toString(2 * 1024 * 1024))));
+    }
+
+    private static long hours(Settings settings, String key) {
+        int hours = settings.integer(key, 14 * 24);
+        if (hours < 1) {
+            throw Settings.invalid(key, hours, "at least 1");
+        }
+        return hours;
     }
 
     /** Compacted, and compacted soon: readers that start from the beginning should find little but the latest. */
