@@ -117,6 +117,9 @@ class DeploymentFilesTest {
     void shouldPointEveryServiceAtTheComposeKafkaAndMongo() {
         JsonNode kafka = services.get("kafka").get("environment");
         assertThat(kafka.get("KAFKA_PROCESS_ROLES").asText()).as("KRaft, one node").isEqualTo("broker,controller");
+        // The image formats its storage with this id at first start: it must be one Kafka accepts.
+        org.apache.kafka.common.Uuid.fromString(kafka.get("CLUSTER_ID").asText());
+        assertThat(mounts("kafka")).containsKey(kafka.get("KAFKA_LOG_DIRS").asText());
         List<String> advertised = List.of(kafka.get("KAFKA_ADVERTISED_LISTENERS").asText().split(","));
         for (String service : withBreakwaterSettings()) {
             Map<String, String> environment = environment(service);

@@ -75,6 +75,9 @@ public final class ProcessMetrics {
     public static void untrack(BreakerPolicy breaker) {
         breaker.observeCalls(null);
         BREAKERS.remove(breaker);
+        for (String outcome : List.of("success", "failure", "timeout")) {
+            CALL_SECONDS.remove(breaker.name(), outcome);
+        }
     }
 
     /** The registry in Prometheus's text format, for a {@code /metrics} endpoint. */

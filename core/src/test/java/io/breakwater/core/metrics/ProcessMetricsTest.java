@@ -38,6 +38,9 @@ class ProcessMetricsTest {
                 .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"success\"} 1.0")
                 .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"failure\"} 2.0")
                 .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"rejected\"} 1.0")
+                .contains("breakwater_breaker_calls_total{breaker=\"metrics_test\",instance=\"node-7\",outcome=\"timeout\"} 0.0")
+                .contains("breakwater_dependency_call_seconds_count{breaker=\"metrics_test\",outcome=\"success\"} 1")
+                .contains("breakwater_dependency_call_seconds_count{breaker=\"metrics_test\",outcome=\"failure\"} 2")
                 .contains("jvm_memory_used_bytes");
         assertThat(ProcessMetrics.contentType()).startsWith("text/plain");
 
