@@ -327,7 +327,7 @@ class DeploymentFilesTest {
         Map<String, String> environment = new LinkedHashMap<>();
         JsonNode variables = services.get(service).get("environment");
         assertThat(variables).as(service + "'s environment").isNotNull();
-        variables.fields().forEachRemaining(entry -> {
+        variables.properties().forEach(entry -> {
             Matcher matcher = INTERPOLATION.matcher(entry.getValue().asText());
             environment.put(entry.getKey(), matcher.replaceAll(match -> Matcher.quoteReplacement(
                     match.group(2) == null ? "" : match.group(2))));

@@ -3,6 +3,7 @@ package io.breakwater.qa;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +49,7 @@ import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
 import io.breakwater.embedded.junit.EmbeddedServers;
 import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.embedded.junit.FreezableProxy;
 import io.breakwater.embedded.junit.LlmDouble;
 import io.breakwater.embedded.junit.LlmDouble.Mode;
 import io.breakwater.embedded.junit.TopicProbe;
@@ -167,6 +169,40 @@ class QaWorkerIT {
             assertThat(answers).allSatisfy(answer -> assertThat(answer.status()).isEqualTo(QuestionStatus.ANSWERED));
             assertThat(probe.readAll(topics.questionsDeadLetter().name(), Duration.ofSeconds(1))).isEmpty();
         }
+    }
+
+    @Test
+    void shouldParkQuestionsWhileMongoDbStopsAnsweringAndAnswerEachOnceItAnswersAgain() {
+        // A paused server or a partition: connections stay open, nothing comes back. Worker threads must not wait
+        // forever on a socket read, which an interrupt cannot end.
+        URI direct = URI.create(servers.mongoUri());
+        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
+        resources.add(proxy);
+        settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
+        settings.put("breaker.mongodb.open.seconds", "2");
+        settings.put("breaker.mongodb.timeout.seconds", "2");
+        startWorker();
+        publish("h-0", "{\"id\":\"h-0\",\"question\":\"Before it hangs?\"}");
+        answers(1);
+
+        proxy.freeze();
+        List<String> ids = List.of("h-1", "h-2", "h-3");
+        ids.forEach(id -> publish(id, "{\"id\":\"" + id + "\",\"question\":\"While it hangs " + id + "?\"}"));
+        List<ConsumerRecord<byte[], byte[]>> parked = probe.readUntil(topics.parkedQuestions().name(),
+                read -> ids.stream().allMatch(id -> read.stream().anyMatch(record -> new String(record.key()).equals(id))),
+                // Within the client's 15 s read timeout and the breaker's figures, with room to spare; without the read
+                // timeout, only the driver's own monitor frees the threads, after more than a minute here.
+                Duration.ofSeconds(45));
+        assertThat(parked).extracting(record -> new String(record.key(), StandardCharsets.UTF_8)).as("parked in time")
+                .containsAll(ids);
+        assertThat(parked).as("parked, not failed or dead-lettered")
+                .allSatisfy(record -> assertThat(WorkHeaders.text(record.headers(), WorkHeaders.BREAKER)).isEqualTo("mongodb"));
+
+        proxy.thaw();
+        List<AnswerEvent> answers = probe.readUntil(topics.answers().name(), read -> read.size() >= 4, Duration.ofSeconds(90))
+                .stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
+        assertThat(answers).extracting(AnswerEvent::id).containsExactlyInAnyOrder("h-0", "h-1", "h-2", "h-3");
+        assertThat(probe.readAll(topics.questionsDeadLetter().name(), Duration.ofSeconds(1))).isEmpty();
     }
 
     @Test
