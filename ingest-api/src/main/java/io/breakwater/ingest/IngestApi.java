@@ -1,6 +1,8 @@
 package io.breakwater.ingest;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,7 +71,10 @@ public final class IngestApi implements AutoCloseable {
             TopicAdmin.ensure(admin, topics.all());
         }
         MongoClient mongo = MongoConnections.open(mongoSettings);
-        BreakerPolicy kafkaBreaker = new BreakerPolicy(BreakerSettings.from(settings, EventPublisher.KAFKA));
+        // Local to this instance (not shared with a fleet), but named by it: several APIs' metrics must not collide.
+        BreakerPolicy kafkaBreaker = new BreakerPolicy(BreakerSettings.from(settings, EventPublisher.KAFKA),
+                new BreakerPolicy.Identity(settings.instanceId(), Instant.now()), false,
+                Duration.ofSeconds(60), Clock.systemUTC());
         EventPublisher publisher = new EventPublisher(kafka, kafkaBreaker);
         ProcessMetrics.track(kafkaBreaker);
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
