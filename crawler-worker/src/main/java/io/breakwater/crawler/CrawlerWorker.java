@@ -95,7 +95,7 @@ public final class CrawlerWorker implements AutoCloseable {
                 worker.concurrency(), worker.maxInFlight(), worker.commitInterval());
         try {
             WorkerLoops<CrawlHandler.Outcome> running = WorkerLoops.start(loops, kafka, handler,
-                    ReplayAdmission.perRecord(record -> breakers.existing(hostOf(record.value())), worker.concurrency(),
+                    ReplayAdmission.perRecord(record -> breakers.existing(hostOf(record.value())), worker.maxInFlight(),
                             new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
             log.info("Crawler worker {} consuming {} as group {}, replaying {}; {}", instance, topics.crawlJobs().name(),
                     worker.groupId(), topics.crawlJobsParked().name(), crawler.allowedHosts().isEmpty()

@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.breakwater.bench.BenchCommand;
 import io.breakwater.core.config.ConfigException;
 import io.breakwater.core.config.Settings;
 import io.breakwater.crawler.CrawlerWorker;
@@ -39,7 +40,8 @@ public final class Breakwater {
             "  breaker force-open|disable|reset <name> [--reason TEXT]   override a breaker on every instance",
             "  dlq list <topic>                              what a dead-letter topic holds, and why",
             "  dlq replay <topic> [--reason R] [--limit N]   put dead letters back on their origin topic, once each",
-            "  bench health [--quick]                        how fast a breaker transition reaches breaker.health and /health",
+            "  bench [--quick] [part...]                     what the resilience costs, against baselines measured in the",
+            "               same run: pipeline, health, api, policy, memory (a full run writes docs/benchmarks.md)",
             "  help         show this",
             "",
             "Settings come from BW_* environment variables, or a properties file named by BW_CONFIG_FILE;",
@@ -144,12 +146,8 @@ public final class Breakwater {
     }
 
     private static int bench(List<String> args) {
-        if (args.isEmpty() || !args.get(0).equals("health")) {
-            System.out.println("Usage: breakwater bench health [--quick]");
-            return 2;
-        }
         try {
-            return HealthLagBenchmark.run(args.subList(1, args.size()), System.out);
+            return BenchCommand.run(args, System.out);
         } catch (Exception e) {
             throw new IllegalStateException("The benchmark failed: " + e.getMessage(), e);
         }

@@ -28,7 +28,10 @@ class ModuleBoundariesTest {
             "ingest-api", List.of("io.breakwater.core", "io.breakwater.ingest"),
             "qa-worker", List.of("io.breakwater.core", "io.breakwater.qa"),
             "breaker-state", List.of("io.breakwater.core", "io.breakwater.state"),
-            "crawler-worker", List.of("io.breakwater.core", "io.breakwater.crawler"));
+            "crawler-worker", List.of("io.breakwater.core", "io.breakwater.crawler"),
+            // The benchmarks measure the services as they are, beside the launcher, not through it.
+            "bench", List.of("io.breakwater.core", "io.breakwater.embedded", "io.breakwater.ingest", "io.breakwater.qa",
+                    "io.breakwater.state", "io.breakwater.bench"));
 
     private static final Pattern BREAKWATER_IMPORT = Pattern.compile("^import (static )?(io\\.breakwater\\.[\\w.]+);", Pattern.MULTILINE);
 
@@ -49,7 +52,8 @@ class ModuleBoundariesTest {
     @Test
     void topicNamesAreWrittenOnlyInTheCatalogue() {
         Pattern topicLiteral = Pattern.compile("\"(qa\\.(questions|answers)|crawl\\.(jobs|pages)|breaker\\.(events|health|control)|breakwater\\.dlq)[a-z.]*\"");
-        for (String module : List.of("core", "ingest-api", "qa-worker", "breaker-state", "crawler-worker", "launcher")) {
+        for (String module : List.of("core", "ingest-api", "qa-worker", "breaker-state", "crawler-worker", "launcher",
+                "bench")) {
             sources(module)
                     .filter(file -> !file.endsWith(Path.of("topic", "Topics.java")))
                     .forEach(file -> assertThat(topicLiteral.matcher(read(file)).find())

@@ -105,7 +105,7 @@ public final class QaWorker implements AutoCloseable {
                 settings.instanceId(), worker.concurrency(), worker.maxInFlight(), worker.commitInterval());
         try {
             WorkerLoops<QuestionHandler.Outcome> running = WorkerLoops.start(loops, kafka, handler,
-                    new ReplayAdmission(llmBreaker, worker.concurrency(),
+                    new ReplayAdmission(llmBreaker, worker.maxInFlight(),
                             new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
             log.info("QA worker {} consuming {} as group {}, replaying {} at up to {}/s, answering with {}",
                     settings.instanceId(), topics.questions().name(), worker.groupId(), topics.parkedQuestions().name(),

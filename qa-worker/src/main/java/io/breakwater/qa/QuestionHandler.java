@@ -1,9 +1,12 @@
 package io.breakwater.qa;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -57,11 +60,19 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     private final QuestionStore store;
     private final BreakerPolicy llmBreaker;
     private final BreakerPolicy mongoBreaker;
+    /** How long a prefetched look-up is trusted: long enough for a batch to be handled, short enough to stay true. */
+    static final Duration PREFETCH_FRESH = Duration.ofSeconds(2);
+
     private final Answerer answerer;
     private final Function<String, List<Passage>> retriever;
     private final Parking parking;
     private final int maxRecordBytes;
     private final Clock clock;
+    private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
+
+    /** What a prefetch found for a question: its stored answer, if any, and when it looked. */
+    private record Prefetched(Optional<AnswerEvent> answer, long atNanos) {
+    }
 
     /** @param retriever the passages of crawled pages that best match a question, best first */
     QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, BreakerPolicy mongoBreaker,
@@ -78,6 +89,34 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         this.clock = clock;
     }
 
+    /**
+     * Looks up, in one query, which of a fetched batch's questions are answered already, so that handling each needs
+     * no round trip of its own. A look-up is trusted for {@link #PREFETCH_FRESH} at most: a record that waits longer
+     * (its partition held, the breaker open) is looked up again when it is handled.
+     */
+    @Override
+    public void prefetch(List<ConsumerRecord<byte[], byte[]>> records) {
+        long now = System.nanoTime();
+        prefetched.values().removeIf(known -> now - known.atNanos() > PREFETCH_FRESH.toNanos());
+        List<String> ids = new ArrayList<>(records.size());
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            if (record.value() != null && record.value().length <= maxRecordBytes) {
+                readableId(record).ifPresent(ids::add);
+            }
+        }
+        if (ids.isEmpty()) {
+            return;
+        }
+        try {
+            Map<String, AnswerEvent> answered = mongoBreaker.call(() -> store.findAnswered(ids));
+            for (String id : ids) {
+                prefetched.put(id, new Prefetched(Optional.ofNullable(answered.get(id)), now));
+            }
+        } catch (BreakerOpenException | DependencyUnavailableException e) {
+            // Each record is looked up when it is handled, and parks there if MongoDB is still away.
+        }
+    }
+
     @Override
     public Outcome handle(ConsumerRecord<byte[], byte[]> record) {
         if (record.value() != null && record.value().length > maxRecordBytes) {
@@ -91,8 +130,11 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             return deadLetter(record, DeadLetters.REASON_MALFORMED, readableId(record), e);
         }
         AnswerEvent stored;
+        Prefetched known = prefetched.remove(question.id());
         try {
-            stored = mongoBreaker.call(() -> store.findAnswered(List.of(question.id()))).get(question.id());
+            stored = known != null && System.nanoTime() - known.atNanos() <= PREFETCH_FRESH.toNanos()
+                    ? known.answer().orElse(null)
+                    : mongoBreaker.call(() -> store.findAnswered(List.of(question.id()))).get(question.id());
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, question, Parking.Failure.notTheWorksFault(mongoBreaker, e));
         }

@@ -210,8 +210,17 @@ public final class BreakerPolicy {
         if (reportedState != BreakerState.CLOSED && breaker.isClosed()) {
             refresh();
         }
-        FailsafeExecutor<Object> chain = forced != null && forced.mode() == BreakerOverride.Mode.DISABLED
-                ? withoutBreaker : executor;
+        boolean disabled = forced != null && forced.mode() == BreakerOverride.Mode.DISABLED;
+        if (!disabled && breaker.isOpen()) {
+            // Refused here rather than by Failsafe, whose refusal builds an exception with a stack trace: an open
+            // breaker's refusal is the hot path of an outage. Once the delay is up, Failsafe decides (half-open).
+            Duration remaining = breaker.getRemainingDelay();
+            if (remaining.compareTo(Duration.ZERO) > 0) {
+                rejectedCalls.incrementAndGet();
+                throw new BreakerOpenException(name(), remaining);
+            }
+        }
+        FailsafeExecutor<Object> chain = disabled ? withoutBreaker : executor;
         try {
             return chain.get(measured(call));
         } catch (CircuitBreakerOpenException e) {

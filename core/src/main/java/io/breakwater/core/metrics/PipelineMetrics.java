@@ -36,6 +36,18 @@ public final class PipelineMetrics {
             .classicOnly().classicUpperBounds(ProcessMetrics.LATENCY_BUCKETS)
             .register(ProcessMetrics.registry());
 
+    private static final Histogram COMMIT_SECONDS = Histogram.builder().name("breakwater_commit_seconds")
+            .help("How long committing one batch took: storing its outcomes (beforeCommit) and its Kafka transaction,"
+                    + " per loop")
+            .labelNames("loop")
+            .classicOnly().classicUpperBounds(ProcessMetrics.LATENCY_BUCKETS)
+            .register(ProcessMetrics.registry());
+    private static final Histogram COMMIT_RECORDS = Histogram.builder().name("breakwater_commit_records")
+            .help("Input records per committed batch, per loop")
+            .labelNames("loop")
+            .classicOnly().classicUpperBounds(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+            .register(ProcessMetrics.registry());
+
     private PipelineMetrics() {
     }
 
@@ -53,6 +65,11 @@ public final class PipelineMetrics {
 
     public static void deadLettered(String topic, long count) {
         DEAD_LETTERED.labelValues(topic).inc(count);
+    }
+
+    public static void committed(String loop, long records, long nanos) {
+        COMMIT_SECONDS.labelValues(loop).observe(nanos / 1e9);
+        COMMIT_RECORDS.labelValues(loop).observe(records);
     }
 
     public static void handled(String loop, long nanos) {

@@ -14,8 +14,9 @@ import io.breakwater.core.pipeline.WorkHeaders;
 
 /**
  * When parked work may be replayed: only while its breaker lets calls through, one trial at a time while it is
- * half-open (or due to be), the full concurrency once it has closed, nothing while it is open (here, for the fleet,
- * or by an operator's hand); each record not before its not-before time; and no faster than the replay rate, so the
+ * half-open (or due to be), as many in hand as the input loop may have once it has closed (the worker threads bound
+ * how many are handled at once; records waiting for their commit count too, so a bound of the thread count would
+ * let one batch through per commit), nothing while it is open (here, for the fleet, or by an operator's hand); each record not before its not-before time; and no faster than the replay rate, so the
  * backlog does not knock the recovering dependency over again. Work behind one breaker ({@link #forBreaker}) is
  * admitted by that breaker's state; work behind a breaker per record ({@link #perRecord}, a crawler's breaker per
  * host) waits, record by record, while its own breaker is open. Used on one loop thread.
@@ -24,37 +25,41 @@ public final class ReplayAdmission implements Admission {
 
     private final BreakerPolicy shared;
     private final Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf;
-    private final int concurrency;
+    private final int capacity;
     private final RateLimiter rate;
     private final Clock clock;
 
     private ReplayAdmission(BreakerPolicy shared, Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
-                            int concurrency, RateLimiter rate, Clock clock) {
+                            int capacity, RateLimiter rate, Clock clock) {
         this.shared = shared;
         this.breakerOf = breakerOf;
-        this.concurrency = concurrency;
+        this.capacity = capacity;
         this.rate = rate;
         this.clock = clock;
     }
 
-    /** Replay of work that all goes through {@code breaker}. */
-    public ReplayAdmission(BreakerPolicy breaker, int concurrency, RateLimiter rate, Clock clock) {
-        this(breaker, record -> breaker, concurrency, rate, clock);
+    /**
+     * Replay of work that all goes through {@code breaker}.
+     *
+     * @param capacity records in hand at most while the breaker is closed
+     */
+    public ReplayAdmission(BreakerPolicy breaker, int capacity, RateLimiter rate, Clock clock) {
+        this(breaker, record -> breaker, capacity, rate, clock);
     }
 
     /** Replay of work each record of which goes through a breaker of its own: {@code breakerOf} says which. */
     public static ReplayAdmission perRecord(Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
-                                            int concurrency, RateLimiter rate, Clock clock) {
-        return new ReplayAdmission(null, breakerOf, concurrency, rate, clock);
+                                            int capacity, RateLimiter rate, Clock clock) {
+        return new ReplayAdmission(null, breakerOf, capacity, rate, clock);
     }
 
     @Override
     public int capacity() {
         if (shared == null) {
-            return concurrency;
+            return capacity;
         }
         return switch (shared.allowance()) {
-            case ALL -> concurrency;
+            case ALL -> capacity;
             case TRIAL -> 1;
             case NONE -> 0;
         };

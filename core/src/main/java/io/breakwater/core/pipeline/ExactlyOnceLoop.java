@@ -1,6 +1,7 @@
 package io.breakwater.core.pipeline;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -192,7 +193,16 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             }
             return;
         }
-        records.forEach(waiting::add);
+        if (!records.isEmpty()) {
+            List<ConsumerRecord<byte[], byte[]>> fetched = new ArrayList<>(records.count());
+            records.forEach(fetched::add);
+            try {
+                handler.prefetch(fetched);
+            } catch (RuntimeException e) {
+                log.debug("{}: prefetch failed; records are looked up one by one: {}", settings.name(), e.toString());
+            }
+            fetched.forEach(waiting::add);
+        }
     }
 
     /** Hands waiting records to the workers, as far as the admission allows. */
@@ -239,6 +249,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     }
 
     private void commit(InFlight.Batch<R> batch) {
+        long start = System.nanoTime();
         try {
             handler.beforeCommit(batch.results());
         } catch (Exception e) {
@@ -252,7 +263,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             }
             producer.sendOffsetsToTransaction(batch.offsets(), consumer.groupMetadata());
             producer.commitTransaction();
-            countCommitted(batch);
+            countCommitted(batch, System.nanoTime() - start);
             lastCommitNanos = System.nanoTime();
             backoff = MIN_BACKOFF;
         } catch (InvalidConfigurationException e) {
@@ -270,7 +281,9 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
     }
 
-    private void countCommitted(InFlight.Batch<R> batch) {
+    private void countCommitted(InFlight.Batch<R> batch, long nanos) {
+        PipelineMetrics.committed(settings.name(), batch.inputsByTopic().values().stream().mapToLong(Long::longValue).sum(),
+                nanos);
         batch.inputsByTopic().forEach((topic, count) -> {
             PipelineMetrics.processed(settings.name(), topic, count);
             if (topic.equals(settings.parkedTopic())) {

@@ -13,6 +13,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public interface RecordHandler<R> {
 
     /**
+     * Runs on the loop's thread with each batch of fetched records, before any of them is handled: a handler may look
+     * up what it needs for all of them at once, one round trip instead of one per record. Optional and best effort:
+     * {@link #handle} must still work for a record this did not cover, and this must not throw.
+     */
+    default void prefetch(List<ConsumerRecord<byte[], byte[]>> records) {
+    }
+
+    /**
      * Handles one record, on one of the loop's worker threads, concurrently with other records. Bad input should
      * become a result (say, a dead-letter record among its outputs); anything thrown sends the record to the loop's
      * dead-letter topic with the exception in headers.

@@ -86,31 +86,30 @@ public final class QuestionStore {
     }
 
     /**
-     * Records questions as parked, unless already answered: a replayed question that found its answer stored is
-     * never parked, but this keeps an answer from being hidden even so.
+     * Records questions as parked, in one round trip. A question that has an answer stays answered even so (see
+     * {@link #toRecord}): a replayed question that found its answer stored is never parked, but two loops may race on
+     * one id. Every write here is filtered on {@code _id} alone, so that any server, the embedded one included, finds
+     * the document by its index instead of scanning the collection.
      */
     public void recordParked(Collection<Parked> parked) {
         if (parked.isEmpty()) {
             return;
         }
         Instant now = Instant.now();
-        List<UpdateOneModel<Document>> writes = new ArrayList<>(parked.size() * 2);
+        List<UpdateOneModel<Document>> writes = new ArrayList<>(parked.size());
         for (Parked question : parked) {
-            // First make sure a document exists (a question published straight to Kafka has none yet), then park it.
-            writes.add(new UpdateOneModel<>(Filters.eq("_id", question.id()), Updates.combine(
-                    Updates.setOnInsert("status", QuestionStatus.PARKED.wireName()),
-                    Updates.setOnInsert("submittedAt", date(now))), UPSERT));
+            // Upserted: a question published straight to Kafka has no document yet.
             List<Bson> updates = new ArrayList<>(List.of(
                     Updates.set("status", QuestionStatus.PARKED.wireName()),
                     Updates.set("reason", question.reason()),
                     Updates.set("parkCount", question.parkCount()),
                     Updates.set("nextAttemptAt", date(question.nextAttemptAt())),
-                    Updates.set("updatedAt", date(now))));
+                    Updates.set("updatedAt", date(now)),
+                    Updates.setOnInsert("submittedAt", date(now))));
             if (question.question() != null) {
                 updates.add(Updates.set("question", question.question()));
             }
-            writes.add(new UpdateOneModel<>(Filters.and(Filters.eq("_id", question.id()),
-                    Filters.ne("status", QuestionStatus.ANSWERED.wireName())), Updates.combine(updates)));
+            writes.add(new UpdateOneModel<>(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT));
         }
         questions.bulkWrite(writes);
     }
@@ -128,9 +127,12 @@ public final class QuestionStore {
         if (ids.isEmpty()) {
             return answered;
         }
-        Bson filter = Filters.and(Filters.in("_id", ids), Filters.eq("status", QuestionStatus.ANSWERED.wireName()));
-        for (Document document : questions.find(filter)) {
+        // By _id alone (an index look-up everywhere), the status checked here.
+        for (Document document : questions.find(Filters.in("_id", ids))) {
             QuestionRecord record = toRecord(document);
+            if (record.status() != QuestionStatus.ANSWERED) {
+                continue;
+            }
             answered.put(record.id(), AnswerEvent.answered(record.id(), record.question(), record.answer(),
                     record.sources(), record.answeredBy(), record.answeredAt()));
         }
@@ -162,15 +164,21 @@ public final class QuestionStore {
         return Updates.combine(updates);
     }
 
+    /**
+     * A stored question as it reads. An answer, once stored, is final: a question that has one reads as answered
+     * whatever a later, racing park wrote over its status, so it is never answered twice.
+     */
     private static QuestionRecord toRecord(Document document) {
         List<Source> sources = new ArrayList<>();
         for (Document source : document.getList("sources", Document.class, List.of())) {
             sources.add(new Source(source.getString("url"), source.getString("title")));
         }
         Document by = document.get("answeredBy", Document.class);
+        QuestionStatus status = document.getString("answer") != null && by != null ? QuestionStatus.ANSWERED
+                : QuestionStatus.fromWireName(document.getString("status"));
         return new QuestionRecord(
                 document.getString("_id"),
-                QuestionStatus.fromWireName(document.getString("status")),
+                status,
                 document.getString("question"),
                 document.getString("answer"),
                 sources,

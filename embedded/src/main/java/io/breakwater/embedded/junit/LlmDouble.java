@@ -144,6 +144,9 @@ public final class LlmDouble implements AutoCloseable {
 
     private void listen() {
         try {
+            // Nagle's algorithm on the JDK server's sockets holds a response's second write for the client's delayed
+            // ACK, 40 ms a call on Linux: a real LLM server answers without that. Read once, when the server starts.
+            System.setProperty("sun.net.httpserver.nodelay", "true");
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
         } catch (IOException e) {
             throw new UncheckedIOException("LLM double cannot listen on " + port, e);

@@ -1,0 +1,167 @@
+package io.breakwater.bench;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import io.breakwater.core.breaker.BreakerOverride;
+import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.qa.QaWorker;
+
+/**
+ * The QA worker against the bare loop, on the same broker, topics of the same partitions, the same transaction
+ * settings: answering (offline answerer, then an OpenAI-format HTTP double that answers at once), parking while
+ * {@code llm_service} is open, and replaying a parked backlog once it closes. Throughput is counted by a
+ * read_committed consumer of the output, from the first output to the last, so start-up does not count.
+ */
+final class PipelineBenchmark {
+
+    private static final Duration PATIENCE = Duration.ofMinutes(10);
+
+    private final BenchCluster cluster;
+    private final Report report;
+    private final int questions;
+    private final int backlog;
+    private final int pacedQuestions;
+
+    PipelineBenchmark(BenchCluster cluster, Report report, Scale scale) {
+        this.cluster = cluster;
+        this.report = report;
+        this.questions = scale.pick(200, 3_000, 20_000);
+        this.backlog = scale.pick(200, 10_000, 100_000);
+        this.pacedQuestions = scale.pick(50, 300, 2_000);
+    }
+
+    void run() throws Exception {
+        double bare = bareLoop(questions);
+        report.figure("passthrough/throughput", bare, "records/s",
+                questions + " records, consume → copy → commit per poll, one transaction per batch, one thread");
+
+        double offline = answering(Map.of());
+        report.figure("pipeline/throughput", offline, "questions/s", questions + " questions, offline answerer");
+        report.ratio("pipeline/passthrough", offline / bare, "QA worker with the in-process answerer ÷ bare loop");
+
+        try (LlmDouble llm = LlmDouble.start()) {
+            double http = answering(Map.of("llm.url", llm.baseUrl(), "llm.model", "bench"));
+            report.figure("pipeline-http/throughput", http, "questions/s",
+                    questions + " questions, OpenAI-format HTTP double answering at once");
+            report.ratio("pipeline-http/passthrough", http / bare, "QA worker with a local HTTP LLM ÷ bare loop");
+        }
+
+        double parking = parking(bare);
+        report.ratio("park/passthrough", parking / bare, "parking while llm_service is open ÷ bare loop");
+
+        double bareBacklog = backlog == questions ? bare : bareLoop(backlog);
+        double replay = replay();
+        report.figure("replay/throughput", replay, "questions/s", backlog + " parked questions drained after the"
+                + " breaker closes (replay rate limit lifted)");
+        report.ratio("replay/passthrough", replay / bareBacklog, "replaying a parked backlog ÷ bare loop of "
+                + backlog);
+    }
+
+    /** The bare loop's throughput over {@code count} records. */
+    private double bareLoop(int count) throws Exception {
+        Settings settings = cluster.run("bare", Map.of());
+        Topics topics = Topics.from(settings);
+        cluster.publishQuestions(settings, "b", count);
+        String group = settings.string("qa.group", "bare");
+        try (OutputWatcher watcher = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
+             BareLoop loop = BareLoop.start(KafkaSettings.from(settings), topics.questions().name(),
+                     topics.answers().name(), group)) {
+            watcher.await(count, PATIENCE);
+            return watcher.ratePerSecond();
+        }
+    }
+
+    /** The QA worker's throughput answering {@code questions} questions published before it starts. */
+    private double answering(Map<String, String> extra) throws Exception {
+        Settings settings = cluster.run("answer", extra);
+        Topics topics = Topics.from(settings);
+        cluster.publishQuestions(settings, "a", questions);
+        try (OutputWatcher watcher = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
+             QaWorker worker = QaWorker.start(settings, error -> { })) {
+            watcher.await(questions, PATIENCE);
+            return watcher.ratePerSecond();
+        }
+    }
+
+    /**
+     * Parking throughput (a backlog published before the worker starts, the breaker forced open), then park latency
+     * at a steady load: from publishing a question to its park record being visible to a read_committed consumer.
+     */
+    private double parking(double bare) throws Exception {
+        Settings settings = cluster.run("park", Map.of());
+        Topics topics = Topics.from(settings);
+        cluster.override(settings, "llm_service", BreakerOverride.Mode.FORCE_OPEN);
+        cluster.publishQuestions(settings, "p", questions);
+        try (OutputWatcher watcher = OutputWatcher.start(cluster.bootstrapServers(), topics.parkedQuestions().name());
+             QaWorker worker = QaWorker.start(settings, error -> { })) {
+            watcher.await(questions, PATIENCE);
+            double rate = watcher.ratePerSecond();
+            report.figure("park/throughput", rate, "questions/s", questions + " questions parked, llm_service forced open");
+
+            // Steady load, well under what it can take: latency, not queueing.
+            int perSecond = 100;
+            long[] latencies = new long[pacedQuestions];
+            long[] sentAt = new long[pacedQuestions];
+            try (KafkaProducer<byte[], byte[]> producer = promptProducer()) {
+                long start = System.nanoTime();
+                for (int i = 0; i < pacedQuestions; i++) {
+                    long due = start + i * 1_000_000_000L / perSecond;
+                    while (System.nanoTime() < due) {
+                        TimeUnit.MICROSECONDS.sleep(200);
+                    }
+                    sentAt[i] = System.nanoTime();
+                    producer.send(BenchCluster.question(topics.questions().name(), "lat-" + i));
+                }
+                producer.flush();
+            }
+            watcher.await(questions + pacedQuestions, PATIENCE);
+            for (int i = 0; i < pacedQuestions; i++) {
+                latencies[i] = watcher.seenAt("lat-" + i) - sentAt[i];
+            }
+            Latencies park = new Latencies(latencies);
+            String what = pacedQuestions + " questions at " + perSecond + "/s: published → park record visible"
+                    + " (read_committed)";
+            report.figure("park/latency-p50", park.millis(50), "ms", what);
+            report.figure("park/latency-p99", park.millis(99), "ms", what);
+            return rate;
+        }
+    }
+
+    /** A backlog parked while the breaker is forced open, then drained once it is reset. */
+    private double replay() throws Exception {
+        // Parked while forced open, each record's not-before is the breaker's open time away: keep it short, so that
+        // the drain starts when the override is lifted.
+        Settings settings = cluster.run("replay", Map.of("qa.replay.rate.per.second", "1000000",
+                "breaker.llm_service.open.seconds", "1"));
+        Topics topics = Topics.from(settings);
+        cluster.override(settings, "llm_service", BreakerOverride.Mode.FORCE_OPEN);
+        cluster.publishQuestions(settings, "r", backlog);
+        try (OutputWatcher parked = OutputWatcher.start(cluster.bootstrapServers(), topics.parkedQuestions().name());
+             OutputWatcher answers = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
+             QaWorker worker = QaWorker.start(settings, error -> { })) {
+            parked.await(backlog, PATIENCE);
+            cluster.override(settings, "llm_service", BreakerOverride.Mode.AUTO);
+            answers.await(backlog, PATIENCE);
+            return answers.ratePerSecond();
+        }
+    }
+
+    /** A producer that sends each record at once: for latency. */
+    private KafkaProducer<byte[], byte[]> promptProducer() {
+        Map<String, Object> props = new HashMap<>(KafkaClients.producer(
+                new KafkaSettings(cluster.bootstrapServers(), Map.of()), "bench-paced"));
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+}
