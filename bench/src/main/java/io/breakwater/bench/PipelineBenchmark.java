@@ -26,12 +26,14 @@ import io.breakwater.qa.QaWorker;
 final class PipelineBenchmark {
 
     private static final Duration PATIENCE = Duration.ofMinutes(10);
+    private static final int PACED_PER_SECOND = 100;
 
     private final BenchCluster cluster;
     private final Report report;
     private final int questions;
     private final int backlog;
     private final int pacedQuestions;
+    private final int warmUp;
 
     PipelineBenchmark(BenchCluster cluster, Report report, Scale scale) {
         this.cluster = cluster;
@@ -39,25 +41,36 @@ final class PipelineBenchmark {
         this.questions = scale.pick(200, 3_000, 20_000);
         this.backlog = scale.pick(200, 10_000, 100_000);
         this.pacedQuestions = scale.pick(50, 300, 2_000);
+        this.warmUp = scale.pick(50, 1_000, 3_000);
     }
 
     void run() throws Exception {
+        // The first run in a JVM pays for class loading and the JIT: warm both sides up before measuring either.
+        bareLoop(warmUp);
+        answering(warmUp, Map.of());
+
         double bare = bareLoop(questions);
         report.figure("passthrough/throughput", bare, "records/s",
                 questions + " records, consume → copy → commit per poll, one transaction per batch, one thread");
 
-        double offline = answering(Map.of());
+        Latencies bareLatency = bareLatency();
+        String paced = pacedQuestions + " records at " + PACED_PER_SECOND + "/s: published → output visible"
+                + " (read_committed)";
+        report.figure("passthrough/latency-p50", bareLatency.millis(50), "ms", paced + ", bare loop");
+        report.figure("passthrough/latency-p99", bareLatency.millis(99), "ms", paced + ", bare loop");
+
+        double offline = answering(questions, Map.of());
         report.figure("pipeline/throughput", offline, "questions/s", questions + " questions, offline answerer");
         report.ratio("pipeline/passthrough", offline / bare, "QA worker with the in-process answerer ÷ bare loop");
 
         try (LlmDouble llm = LlmDouble.start()) {
-            double http = answering(Map.of("llm.url", llm.baseUrl(), "llm.model", "bench"));
+            double http = answering(questions, Map.of("llm.url", llm.baseUrl(), "llm.model", "bench"));
             report.figure("pipeline-http/throughput", http, "questions/s",
                     questions + " questions, OpenAI-format HTTP double answering at once");
             report.ratio("pipeline-http/passthrough", http / bare, "QA worker with a local HTTP LLM ÷ bare loop");
         }
 
-        double parking = parking(bare);
+        double parking = parking();
         report.ratio("park/passthrough", parking / bare, "parking while llm_service is open ÷ bare loop");
 
         double bareBacklog = backlog == questions ? bare : bareLoop(backlog);
@@ -82,23 +95,65 @@ final class PipelineBenchmark {
         }
     }
 
-    /** The QA worker's throughput answering {@code questions} questions published before it starts. */
-    private double answering(Map<String, String> extra) throws Exception {
+    /** The QA worker's throughput answering {@code count} questions published before it starts. */
+    private double answering(int count, Map<String, String> extra) throws Exception {
         Settings settings = cluster.run("answer", extra);
         Topics topics = Topics.from(settings);
-        cluster.publishQuestions(settings, "a", questions);
+        cluster.publishQuestions(settings, "a", count);
         try (OutputWatcher watcher = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
              QaWorker worker = QaWorker.start(settings, error -> { })) {
-            watcher.await(questions, PATIENCE);
+            watcher.await(count, PATIENCE);
             return watcher.ratePerSecond();
         }
+    }
+
+    /** The bare loop's latency at a steady load, measured as the park latency is. */
+    private Latencies bareLatency() throws Exception {
+        Settings settings = cluster.run("bare-latency", Map.of());
+        Topics topics = Topics.from(settings);
+        try (OutputWatcher watcher = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
+             BareLoop loop = BareLoop.start(KafkaSettings.from(settings), topics.questions().name(),
+                     topics.answers().name(), settings.string("qa.group", "bare"))) {
+            // Ready first: a record sent before the loop joined its group would wait for the join, not for the loop.
+            try (KafkaProducer<byte[], byte[]> producer = promptProducer()) {
+                producer.send(BenchCluster.question(topics.questions().name(), "ready")).get(30, TimeUnit.SECONDS);
+            }
+            watcher.await(1, PATIENCE);
+            return paced(topics.questions().name(), watcher, 1);
+        }
+    }
+
+    /**
+     * Publishes {@link #pacedQuestions} questions at {@link #PACED_PER_SECOND}, well under what either side can take,
+     * and measures each from its publication to its output's visibility: latency, not queueing.
+     */
+    private Latencies paced(String topic, OutputWatcher watcher, int alreadySeen) throws Exception {
+        long[] sentAt = new long[pacedQuestions];
+        try (KafkaProducer<byte[], byte[]> producer = promptProducer()) {
+            long start = System.nanoTime();
+            for (int i = 0; i < pacedQuestions; i++) {
+                long due = start + i * 1_000_000_000L / PACED_PER_SECOND;
+                while (System.nanoTime() < due) {
+                    TimeUnit.MICROSECONDS.sleep(200);
+                }
+                sentAt[i] = System.nanoTime();
+                producer.send(BenchCluster.question(topic, "lat-" + i));
+            }
+            producer.flush();
+        }
+        watcher.await(alreadySeen + pacedQuestions, PATIENCE);
+        long[] latencies = new long[pacedQuestions];
+        for (int i = 0; i < pacedQuestions; i++) {
+            latencies[i] = watcher.seenAt("lat-" + i) - sentAt[i];
+        }
+        return new Latencies(latencies);
     }
 
     /**
      * Parking throughput (a backlog published before the worker starts, the breaker forced open), then park latency
      * at a steady load: from publishing a question to its park record being visible to a read_committed consumer.
      */
-    private double parking(double bare) throws Exception {
+    private double parking() throws Exception {
         Settings settings = cluster.run("park", Map.of());
         Topics topics = Topics.from(settings);
         cluster.override(settings, "llm_service", BreakerOverride.Mode.FORCE_OPEN);
@@ -109,28 +164,8 @@ final class PipelineBenchmark {
             double rate = watcher.ratePerSecond();
             report.figure("park/throughput", rate, "questions/s", questions + " questions parked, llm_service forced open");
 
-            // Steady load, well under what it can take: latency, not queueing.
-            int perSecond = 100;
-            long[] latencies = new long[pacedQuestions];
-            long[] sentAt = new long[pacedQuestions];
-            try (KafkaProducer<byte[], byte[]> producer = promptProducer()) {
-                long start = System.nanoTime();
-                for (int i = 0; i < pacedQuestions; i++) {
-                    long due = start + i * 1_000_000_000L / perSecond;
-                    while (System.nanoTime() < due) {
-                        TimeUnit.MICROSECONDS.sleep(200);
-                    }
-                    sentAt[i] = System.nanoTime();
-                    producer.send(BenchCluster.question(topics.questions().name(), "lat-" + i));
-                }
-                producer.flush();
-            }
-            watcher.await(questions + pacedQuestions, PATIENCE);
-            for (int i = 0; i < pacedQuestions; i++) {
-                latencies[i] = watcher.seenAt("lat-" + i) - sentAt[i];
-            }
-            Latencies park = new Latencies(latencies);
-            String what = pacedQuestions + " questions at " + perSecond + "/s: published → park record visible"
+            Latencies park = paced(topics.questions().name(), watcher, questions);
+            String what = pacedQuestions + " questions at " + PACED_PER_SECOND + "/s: published → park record visible"
                     + " (read_committed)";
             report.figure("park/latency-p50", park.millis(50), "ms", what);
             report.figure("park/latency-p99", park.millis(99), "ms", what);

@@ -80,9 +80,10 @@ public final class IngestApi implements AutoCloseable {
         ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
-        QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(),
-                new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed, () -> llmOpen(fleet), api, access,
-                storeExecutor, Clock.systemUTC());
+        QuestionStore questionStore = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
+        QueuedRecorder queued = new QueuedRecorder(questionStore, Clock.systemUTC());
+        QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(), questionStore, feed,
+                () -> llmOpen(fleet), api, access, storeExecutor, queued, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
                 new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
         AnswerSocket answers = new AnswerSocket(new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed,
@@ -140,8 +141,8 @@ public final class IngestApi implements AutoCloseable {
             });
         });
         // What it stops after the server, in this order.
-        List<AutoCloseable> parts = List.of(publisher, () -> ProcessMetrics.untrack(kafkaBreaker), dashboard, backlog,
-                checks, feed, fleet, mongo);
+        List<AutoCloseable> parts = List.of(publisher, queued, () -> ProcessMetrics.untrack(kafkaBreaker), dashboard,
+                backlog, checks, feed, fleet, mongo);
         try {
             app.start(api.host(), api.port());
         } catch (RuntimeException e) {

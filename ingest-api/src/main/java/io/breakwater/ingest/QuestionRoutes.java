@@ -54,12 +54,13 @@ final class QuestionRoutes {
     private final ApiSettings settings;
     private final ApiAccess access;
     private final ExecutorService storeExecutor;
+    private final QueuedRecorder queued;
     private final Clock clock;
 
     /** @param llmBreakerOpen whether the fleet's {@code llm_service} breaker is open now */
     QuestionRoutes(EventPublisher publisher, Topic<String, QuestionEvent> topic, QuestionStore store, QuestionFeed feed,
                    BooleanSupplier llmBreakerOpen, ApiSettings settings, ApiAccess access, ExecutorService storeExecutor,
-                   Clock clock) {
+                   QueuedRecorder queued, Clock clock) {
         this.publisher = publisher;
         this.topic = topic;
         this.store = store;
@@ -68,6 +69,7 @@ final class QuestionRoutes {
         this.settings = settings;
         this.access = access;
         this.storeExecutor = storeExecutor;
+        this.queued = queued;
         this.clock = clock;
     }
 
@@ -80,8 +82,12 @@ final class QuestionRoutes {
         String caller = ApiAccess.caller(ctx);
         Optional<String> chosen = request.id().or(() -> Optional.ofNullable(ctx.header("Idempotency-Key"))
                 .filter(key -> !key.isBlank()).map(key -> idempotentId(caller, key)));
-        CompletableFuture<Void> done = CompletableFuture
-                .supplyAsync(() -> chosen.flatMap(store::find).map(found -> visibleTo(ctx, found)), storeExecutor)
+        // Only a chosen id can name a question accepted before: without one, nothing to look up.
+        CompletableFuture<Optional<QuestionRecord>> previous = chosen.isEmpty()
+                ? CompletableFuture.completedFuture(Optional.empty())
+                : CompletableFuture.supplyAsync(() -> chosen.flatMap(store::find).map(found -> visibleTo(ctx, found)),
+                        storeExecutor);
+        CompletableFuture<Void> done = previous
                 .thenCompose(existing -> {
                     if (existing.isPresent()) {
                         return CompletableFuture.completedFuture(replay(ctx, existing.get(), request.question()));
@@ -174,7 +180,7 @@ final class QuestionRoutes {
                     }
                     return metadata;
                 })
-                .thenAcceptAsync(metadata -> recordQueued(question, owner), storeExecutor);
+                .thenCompose(metadata -> queued.record(question, owner));
     }
 
     private Void replay(Context ctx, QuestionRecord existing, String question) {
@@ -231,18 +237,5 @@ final class QuestionRoutes {
 
     private static ApiException notFound(String id) {
         return ApiException.notFound("No question with id '" + id + "'. Use the id that POST " + PATH + " returned.");
-    }
-
-    /**
-     * Best effort: the question is already safe in Kafka, and the worker records it when it answers. Without this
-     * record a GET before the answer shows 404 instead of queued.
-     */
-    private void recordQueued(QuestionEvent question, String owner) {
-        try {
-            store.recordQueued(question, clock.instant(), owner);
-        } catch (RuntimeException e) {
-            log.warn("Question {} accepted but not recorded as queued (MongoDB: {}); it shows once answered",
-                    question.id(), e.toString());
-        }
     }
 }

@@ -11,12 +11,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -41,7 +43,9 @@ import io.breakwater.core.metrics.PipelineMetrics;
 /**
  * Consume → handle → produce, exactly once. Records are handled concurrently on worker threads; each finished
  * prefix of a partition commits in one Kafka transaction with its outputs and its input offsets
- * ({@code sendOffsetsToTransaction}), after {@link RecordHandler#beforeCommit}. Consumers downstream read
+ * ({@code sendOffsetsToTransaction}), after {@link RecordHandler#beforeCommit}. One batch commits at a time, on a
+ * committer thread of its own, while the loop goes on fetching and handling the next: the commit's store write and
+ * transaction overlap the next batch's work instead of stopping it. Consumers downstream read
  * {@code read_committed}, so they see each output once, or not at all if the transaction aborted.
  *
  * <p>If anything on the way to a commit fails, the transaction aborts, the consumer rewinds to the first record not
@@ -70,16 +74,21 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private final Admission admission;
     private final Consumer<Throwable> onFailure;
     private final ExecutorService workers;
+    /** Commits one batch at a time, while the loop goes on fetching and handling the next. */
+    private final ExecutorService committer;
     private final Semaphore progress = new Semaphore(0);
     private final InFlight<R> inFlight = new InFlight<>();
     private final Waiting waiting = new Waiting();
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
 
-    private KafkaProducer<byte[], byte[]> producer;
+    // Replaced by the committer when fenced; closed by the loop when it stops.
+    private volatile KafkaProducer<byte[], byte[]> producer;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private long lastCommitNanos = System.nanoTime();
+    private Future<Throwable> committing;
+    private InFlight.Batch<R> committingBatch;
     private long resumeAtNanos;
     private Duration backoff = MIN_BACKOFF;
 
@@ -91,6 +100,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         this.admission = admission;
         this.onFailure = onFailure;
         this.workers = Executors.newFixedThreadPool(settings.concurrency(), DaemonThreads.named("bw-" + settings.name() + "-worker"));
+        this.committer = Executors.newSingleThreadExecutor(DaemonThreads.named("bw-" + settings.name() + "-commit"));
         Map<String, Object> consumerProps = KafkaClients.transactionalConsumer(kafka, settings.transactionalId(),
                 settings.groupId());
         // Static membership: an instance restarted after a crash takes its partitions back at once, instead of
@@ -149,8 +159,10 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
                 poll();
                 admit();
                 awaitProgress();
-                if (inFlight.allDone() || System.nanoTime() - lastCommitNanos >= settings.commitInterval().toNanos()) {
-                    commitDone();
+                finishCommit(false);
+                if (committing == null && (inFlight.allDone()
+                        || System.nanoTime() - lastCommitNanos >= settings.commitInterval().toNanos())) {
+                    startCommit(inFlight.takeDone());
                 }
             }
             drain();
@@ -163,6 +175,12 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             onFailure.accept(e);
         } finally {
             workers.shutdownNow();
+            committer.shutdownNow();
+            try {
+                committer.awaitTermination(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             closeQuietly(producer);
             // A static member stays in its group after close unless told to leave: hand the partitions over now.
             closeQuietly(() -> consumer.close(CloseOptions.groupMembershipOperation(
@@ -186,7 +204,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         consumer.resume(resume);
         ConsumerRecords<byte[], byte[]> records;
         try {
-            records = consumer.poll(inFlight.isEmpty() ? IDLE_POLL : Duration.ZERO);
+            records = consumer.poll(inFlight.isEmpty() && committing == null ? IDLE_POLL : Duration.ZERO);
         } catch (WakeupException e) {
             if (running) {
                 throw e;
@@ -233,7 +251,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
 
     /** Waits briefly for a record to finish, so a finished record does not wait for the next poll. */
     private void awaitProgress() throws InterruptedException {
-        if (inFlight.isEmpty()) {
+        if (inFlight.isEmpty() && committing == null) {
             return;
         }
         long untilCommit = settings.commitInterval().toNanos() - (System.nanoTime() - lastCommitNanos);
@@ -241,43 +259,102 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         progress.drainPermits();
     }
 
+    /** Commits what has finished and waits for it: for a rebalance and for stopping. */
     private void commitDone() {
-        InFlight.Batch<R> batch = inFlight.takeDone();
-        if (!batch.isEmpty()) {
-            commit(batch);
+        finishCommit(true);
+        startCommit(inFlight.takeDone());
+        finishCommit(true);
+    }
+
+    /**
+     * Hands a batch to the committer: its outcomes are stored ({@link RecordHandler#beforeCommit}), then it commits
+     * in one transaction with its offsets. The group's metadata is read here, on the loop's thread, as the consumer
+     * requires.
+     */
+    private void startCommit(InFlight.Batch<R> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        ConsumerGroupMetadata group = consumer.groupMetadata();
+        committingBatch = batch;
+        committing = committer.submit(() -> {
+            try {
+                commit(batch, group);
+                return null;
+            } catch (Throwable e) {
+                return e;
+            } finally {
+                progress.release();
+            }
+        });
+    }
+
+    /** Takes the result of the batch being committed, once it is in (or at once, waiting, if {@code wait}). */
+    private void finishCommit(boolean wait) {
+        if (committing == null || (!wait && !committing.isDone())) {
+            return;
+        }
+        Throwable failure;
+        try {
+            failure = committing.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = e;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            failure = e;
+        }
+        InFlight.Batch<R> batch = committingBatch;
+        committing = null;
+        committingBatch = null;
+        if (failure == null) {
+            lastCommitNanos = System.nanoTime();
+            backoff = MIN_BACKOFF;
+        } else if (failure instanceof InvalidConfigurationException fatal) {
+            // Authorization, authentication, unsupported versions: retrying cannot help; an operator must act.
+            throw fatal;
+        } else if (failure instanceof BeforeCommitFailed stored) {
+            retryLater(batch, "cannot finish a batch before its commit: " + stored.getCause());
+        } else if (failure instanceof ApplicationRecoverableException) {
+            retryLater(batch, "fenced: " + failure);
+        } else {
+            retryLater(batch, "transaction failed: " + failure);
         }
     }
 
-    private void commit(InFlight.Batch<R> batch) {
+    /** On the committer's thread: store the batch's outcomes, then commit its outputs and offsets. */
+    private void commit(InFlight.Batch<R> batch, ConsumerGroupMetadata group) {
         long start = System.nanoTime();
         try {
             handler.beforeCommit(batch.results());
         } catch (Exception e) {
-            retryLater(batch, "cannot finish a batch before its commit: " + e);
-            return;
+            throw new BeforeCommitFailed(e);
         }
         try {
             producer.beginTransaction();
             for (ProducerRecord<byte[], byte[]> output : batch.outputs()) {
                 producer.send(output);
             }
-            producer.sendOffsetsToTransaction(batch.offsets(), consumer.groupMetadata());
+            producer.sendOffsetsToTransaction(batch.offsets(), group);
             producer.commitTransaction();
             countCommitted(batch, System.nanoTime() - start);
-            lastCommitNanos = System.nanoTime();
-            backoff = MIN_BACKOFF;
         } catch (InvalidConfigurationException e) {
-            // Authorization, authentication, unsupported versions: retrying cannot help; an operator must act.
             throw e;
         } catch (ApplicationRecoverableException e) {
             log.error("{}: producer {} was fenced: another instance uses the same transactional id; give each"
                     + " instance its own BW_INSTANCE_ID", settings.name(), settings.transactionalId());
             closeQuietly(producer);
             producer = newProducer();
-            retryLater(batch, "fenced: " + e);
+            throw e;
         } catch (KafkaException e) {
             abortQuietly();
-            retryLater(batch, "transaction failed: " + e);
+            throw e;
+        }
+    }
+
+    /** The handler could not store a batch's outcomes: the batch is handled again, nothing was committed. */
+    private static final class BeforeCommitFailed extends RuntimeException {
+        BeforeCommitFailed(Exception cause) {
+            super(cause);
         }
     }
 

@@ -31,8 +31,8 @@ public interface RecordHandler<R> {
     List<ProducerRecord<byte[], byte[]>> outputs(R result);
 
     /**
-     * Runs on the loop's thread just before a batch of results commits: for side effects that must hold before the
-     * input counts as done (store the answers). It must be idempotent: if it throws, or the transaction then fails,
+     * Runs on the loop's committer thread just before a batch of results commits, while the loop's workers already
+     * handle the next records: for side effects that must hold before the input counts as done (store the answers). It must be idempotent: if it throws, or the transaction then fails,
      * the inputs are handled again and this runs again for their results.
      */
     default void beforeCommit(List<R> results) throws Exception {

@@ -62,15 +62,37 @@ public final class QuestionStore {
 
     /** As above, noting who asked it ({@code owner}, a fingerprint of the API key), so only they may read it. */
     public void recordQueued(QuestionEvent question, Instant at, String owner) {
-        List<Bson> updates = new ArrayList<>(List.of(
-                Updates.setOnInsert("status", QuestionStatus.QUEUED.wireName()),
-                Updates.setOnInsert("question", question.question()),
-                Updates.setOnInsert("submittedAt", date(question.submittedAt() == null ? at : question.submittedAt())),
-                Updates.setOnInsert("updatedAt", date(at))));
-        if (owner != null) {
-            updates.add(Updates.setOnInsert("owner", owner));
+        recordQueued(List.of(new Queued(question, at, owner)));
+    }
+
+    /**
+     * A question accepted by the API, to record as queued.
+     *
+     * @param owner who asked it (a fingerprint of the API key), or null
+     */
+    public record Queued(QuestionEvent question, Instant at, String owner) {
+    }
+
+    /** Records questions as queued, as above, in one round trip. */
+    public void recordQueued(Collection<Queued> accepted) {
+        if (accepted.isEmpty()) {
+            return;
         }
-        questions.updateOne(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT);
+        List<UpdateOneModel<Document>> writes = new ArrayList<>(accepted.size());
+        for (Queued queued : accepted) {
+            QuestionEvent question = queued.question();
+            List<Bson> updates = new ArrayList<>(List.of(
+                    Updates.setOnInsert("status", QuestionStatus.QUEUED.wireName()),
+                    Updates.setOnInsert("question", question.question()),
+                    Updates.setOnInsert("submittedAt", date(question.submittedAt() == null ? queued.at()
+                            : question.submittedAt())),
+                    Updates.setOnInsert("updatedAt", date(queued.at()))));
+            if (queued.owner() != null) {
+                updates.add(Updates.setOnInsert("owner", queued.owner()));
+            }
+            writes.add(new UpdateOneModel<>(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT));
+        }
+        questions.bulkWrite(writes);
     }
 
     /** Records how questions ended, in one round trip. */
