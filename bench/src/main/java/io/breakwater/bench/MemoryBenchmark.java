@@ -6,7 +6,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.junit.ServiceProcess;
 import io.breakwater.embedded.junit.TestSite;
 
 /**
@@ -57,27 +57,27 @@ final class MemoryBenchmark {
                     "crawler.politeness.seconds", "0"));
             Map<String, String> environment = environment(settings);
             int apiPort = freePort();
-            Map<String, Child> services = new LinkedHashMap<>();
+            Map<String, ServiceProcess> services = new LinkedHashMap<>();
             try {
-                services.put("ingest-api", Child.start(List.of("ingest-api"), with(environment, "api.port", apiPort),
+                services.put("ingest-api", breakwater(List.of("ingest-api"), with(environment, "api.port", apiPort),
                         cluster.dir().resolve("memory-api.log"), "Ingest API listening"));
-                services.put("qa-worker", Child.start(List.of("qa-worker"), with(environment, "metrics.port", 0),
+                services.put("qa-worker", breakwater(List.of("qa-worker"), with(environment, "metrics.port", 0),
                         cluster.dir().resolve("memory-qa.log"), "QA worker"));
-                services.put("crawler-worker", Child.start(List.of("crawler-worker"), with(environment, "metrics.port", 0),
+                services.put("crawler-worker", breakwater(List.of("crawler-worker"), with(environment, "metrics.port", 0),
                         cluster.dir().resolve("memory-crawler.log"), "Crawler worker"));
-                services.put("breaker-state", Child.start(List.of("breaker-state"), with(environment, "metrics.port", 0),
+                services.put("breaker-state", breakwater(List.of("breaker-state"), with(environment, "metrics.port", 0),
                         cluster.dir().resolve("memory-state.log"), "Breaker-state app folding"));
                 try (OutputWatcher answers = OutputWatcher.start(cluster.bootstrapServers(),
                         Topics.from(settings).answers().name())) {
                     load(apiPort, site);
                     answers.await(questions, Duration.ofMinutes(10));
                 }
-                for (Map.Entry<String, Child> service : services.entrySet()) {
-                    report.figure("memory/" + service.getKey() + "-peak-rss", service.getValue().peakRssMiB(), "MiB",
+                for (Map.Entry<String, ServiceProcess> service : services.entrySet()) {
+                    report.figure("memory/" + service.getKey() + "-peak-rss", peakRssMiB(service.getValue()), "MiB",
                             "alone, default JVM options, after " + load);
                 }
             } finally {
-                services.values().forEach(Child::close);
+                services.values().forEach(ServiceProcess::close);
             }
 
             int upApiPort = freePort();
@@ -90,12 +90,12 @@ final class MemoryBenchmark {
             up.put(Settings.variableName("api.host"), "127.0.0.1");
             up.put(Settings.variableName("crawler.allowed.hosts"), site.host());
             up.put(Settings.variableName("crawler.politeness.seconds"), "0");
-            try (Child whole = Child.start(List.of("up"), up, cluster.dir().resolve("memory-up.log"), "Breakwater is up.");
+            try (ServiceProcess whole = breakwater(List.of("up"), up, cluster.dir().resolve("memory-up.log"), "Breakwater is up.");
                  OutputWatcher answers = OutputWatcher.start("127.0.0.1:" + upKafkaPort,
                          Topics.from(Settings.of(Map.of())).answers().name())) {
                 load(upApiPort, site);
                 answers.await(questions, Duration.ofMinutes(10));
-                report.figure("memory/up-peak-rss", whole.peakRssMiB(), "MiB", "./breakwater up with its embedded"
+                report.figure("memory/up-peak-rss", peakRssMiB(whole), "MiB", "./breakwater up with its embedded"
                         + " Kafka and MongoDB, default JVM options, after " + load);
             }
         }
@@ -151,52 +151,12 @@ final class MemoryBenchmark {
         }
     }
 
-    /** A {@code breakwater} command in a JVM of its own, with no JVM options but what the launcher script gives. */
-    private static final class Child implements AutoCloseable {
+    /** {@code breakwater <args>} in a JVM of its own with no JVM options, as the launcher script runs it. */
+    private static ServiceProcess breakwater(List<String> args, Map<String, String> environment, Path log, String ready) {
+        return ServiceProcess.start(LAUNCHER, List.of(), args, environment, log, ready, READY);
+    }
 
-        private final Process process;
-
-        private Child(Process process) {
-            this.process = process;
-        }
-
-        static Child start(List<String> args, Map<String, String> environment, Path log, String ready)
-                throws IOException, InterruptedException {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-cp", System.getProperty("java.class.path"), LAUNCHER));
-            command.addAll(args);
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            builder.environment().keySet().removeIf(name -> name.startsWith("BW_") || name.equals("JAVA_TOOL_OPTIONS")
-                    || name.equals("_JAVA_OPTIONS") || name.equals("JDK_JAVA_OPTIONS"));
-            builder.environment().putAll(environment);
-            long from = Files.exists(log) ? Files.size(log) : 0;
-            Child child = new Child(builder.start());
-            long deadline = System.nanoTime() + READY.toNanos();
-            while (!Files.readString(log).substring((int) from).contains(ready)) {
-                if (!child.process.isAlive() || System.nanoTime() > deadline) {
-                    child.close();
-                    throw new IllegalStateException("breakwater " + args + " did not start; see " + log);
-                }
-                TimeUnit.MILLISECONDS.sleep(100);
-            }
-            return child;
-        }
-
-        double peakRssMiB() {
-            return Machine.peakRssMiB(process.pid()).orElse(Double.NaN);
-        }
-
-        @Override
-        public void close() {
-            process.destroy();
-            try {
-                if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    private static double peakRssMiB(ServiceProcess process) {
+        return Machine.peakRssMiB(process.pid()).orElse(Double.NaN);
     }
 }

@@ -44,6 +44,7 @@ import io.breakwater.embedded.FreePort;
 import io.breakwater.embedded.junit.EmbeddedServers;
 import io.breakwater.embedded.junit.EmbeddedServersExtension;
 import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.embedded.junit.ServiceProcess;
 import io.breakwater.embedded.junit.TopicProbe;
 
 /** Hard kills ({@code kill -9}) at moments nobody chose, then restarts: nothing accepted is lost or answered twice. */
@@ -84,16 +85,16 @@ class CrashRecoveryIT {
             }
             probe.publishAll(topics.questions().name(), records);
 
-            ServiceProcess first = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY);
+            ServiceProcess first = breakwater(List.of("qa-worker"), environment, log, "QA worker");
             await().atMost(READY).until(() -> llm.calls() >= 40);
             first.kill();
             int callsAtFirstKill = llm.calls();
 
-            ServiceProcess second = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY);
+            ServiceProcess second = breakwater(List.of("qa-worker"), environment, log, "QA worker");
             await().atMost(READY).until(() -> llm.calls() >= callsAtFirstKill + 100);
             second.kill();
 
-            try (ServiceProcess third = ServiceProcess.start(List.of("qa-worker"), environment, log, "QA worker", READY)) {
+            try (ServiceProcess third = breakwater(List.of("qa-worker"), environment, log, "QA worker")) {
                 QuestionStore store = new QuestionStore(mongo.getDatabase(run));
                 Duration finishing = awaitOrShowLog(third, () -> answeredInStore(store, "k-", questions) == questions);
                 List<ConsumerRecord<byte[], byte[]>> answers = probe.readAll(topics.answers().name(), Duration.ofSeconds(2));
@@ -121,14 +122,14 @@ class CrashRecoveryIT {
         try (LlmDouble llm = LlmDouble.start()) {
             llm.answerDelay(Duration.ofMillis(200));
             environment.putAll(Map.of("BW_LLM_URL", llm.baseUrl(), "BW_LLM_MODEL", "m"));
-            ServiceProcess up = ServiceProcess.start(List.of("up"), environment, log, "Breakwater is up.", READY);
+            ServiceProcess up = breakwater(List.of("up"), environment, log, "Breakwater is up.");
             for (int i = 0; i < 60; i++) {
                 ids.add(ask(apiPort, "Accepted before the crash " + i + "?"));
             }
             up.kill();
             assertThat(llm.calls()).as("questions still unanswered when it was killed").isLessThan(60);
 
-            try (ServiceProcess restarted = ServiceProcess.start(List.of("up"), environment, log, "Breakwater is up.", READY)) {
+            try (ServiceProcess restarted = breakwater(List.of("up"), environment, log, "Breakwater is up.")) {
                 Duration finishing = awaitOrShowLog(restarted,
                         () -> ids.stream().allMatch(id -> "answered".equals(status(apiPort, id))));
                 String bootstrap = "127.0.0.1:" + environment.get("BW_EMBEDDED_KAFKA_PORT");
@@ -197,5 +198,11 @@ class CrashRecoveryIT {
         Set<String> ids = new HashSet<>();
         records.forEach(record -> ids.add(new String(record.key(), StandardCharsets.UTF_8)));
         return ids;
+    }
+
+    /** {@code breakwater <args>} in a JVM of its own, ready once its output shows {@code ready}. */
+    private static ServiceProcess breakwater(List<String> args, Map<String, String> environment, Path log, String ready) {
+        return ServiceProcess.start(Breakwater.class.getName(), List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"), args,
+                environment, log, ready, READY);
     }
 }

@@ -29,6 +29,7 @@ import io.breakwater.embedded.FreePort;
 import io.breakwater.embedded.junit.EmbeddedServers;
 import io.breakwater.embedded.junit.EmbeddedServersExtension;
 import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.embedded.junit.ServiceProcess;
 import io.breakwater.embedded.junit.TestSite;
 import io.breakwater.embedded.junit.TopicProbe;
 
@@ -195,7 +196,7 @@ class MetricsIT {
         settings.forEach((key, value) -> environment.put(Settings.variableName(key), value));
         own.forEach((key, value) -> environment.put(Settings.variableName(key), value));
         Path log = dir.resolve(service + ".log");
-        return CompletableFuture.supplyAsync(() -> ServiceProcess.start(List.of(service), environment, log, ready, READY));
+        return CompletableFuture.supplyAsync(() -> breakwater(List.of(service), environment, log, ready));
     }
 
     private static void post(int port, String path, String body) throws Exception {
@@ -252,5 +253,11 @@ class MetricsIT {
             assertThat(matching).as("%s with %s", name, List.of(labelPairs)).isNotEmpty();
             return matching.stream().mapToDouble(Sample::value).sum();
         }
+    }
+
+    /** {@code breakwater <args>} in a JVM of its own, ready once its output shows {@code ready}. */
+    private static ServiceProcess breakwater(List<String> args, Map<String, String> environment, Path log, String ready) {
+        return ServiceProcess.start(Breakwater.class.getName(), List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"), args,
+                environment, log, ready, READY);
     }
 }

@@ -1,4 +1,4 @@
-package io.breakwater.launcher;
+package io.breakwater.embedded.junit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A {@code breakwater} command in a JVM of its own, so that a test can kill it for real ({@code kill -9}): no
- * shutdown hook, no finally block, whatever was in flight simply stops.
+ * shutdown hook, no finally block, whatever was in flight simply stops; and so that a benchmark can read what one
+ * service alone costs. Its JVM gets no options from the environment ({@code JAVA_TOOL_OPTIONS} and the like).
  */
-final class ServiceProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
 
     private final Process process;
     private final Path log;
@@ -25,15 +26,17 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code breakwater <args>} with {@code environment} and waits until its output shows {@code ready}.
+     * Starts {@code mainClass <args>} on this JVM's class path with {@code environment} (and no {@code BW_*} variable
+     * of this process) and waits until its output, appended to {@code log}, shows {@code ready}.
      *
+     * @param jvmOptions options for its JVM, such as {@code -Xmx512m}
      * @throws IllegalStateException if it exits or is not ready in time; the message carries its output
      */
-    static ServiceProcess start(List<String> args, Map<String, String> environment, Path log, String ready,
-                                Duration timeout) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
-                Breakwater.class.getName()));
+    public static ServiceProcess start(String mainClass, List<String> jvmOptions, List<String> args,
+                                       Map<String, String> environment, Path log, String ready, Duration timeout) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -51,8 +54,13 @@ final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** Its operating-system process id. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** The last {@code lines} lines of the log this process writes to (shared by the processes of one test). */
-    String logTail(int lines) {
+    public String logTail(int lines) {
         try {
             List<String> all = Files.readAllLines(log);
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -62,7 +70,7 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     /** SIGKILL, and wait until it is gone. */
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         try {
             process.waitFor(30, TimeUnit.SECONDS);
