@@ -79,18 +79,55 @@ final class BenchCluster implements AutoCloseable {
         Settings settings = Settings.of(values);
         try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(settings), "bench-admin")) {
             TopicAdmin.ensure(admin, Topics.from(settings).all());
+            awaitLeaders(admin, Topics.from(settings).all().stream().map(topic -> topic.name()).toList());
         }
         return settings;
     }
 
-    /** Publishes {@code count} questions ({@code <prefix>-<i>}) as fast as the producer can, and waits for them. */
+    /**
+     * New topics' partitions get their leader a moment after creation: a measurement that starts before would time
+     * the election, and a producer that starts before retries its first batches.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            try {
+                boolean led = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
+                        .allMatch(description -> description.partitions().stream().allMatch(p -> p.leader() != null));
+                if (led) {
+                    return;
+                }
+                TimeUnit.MILLISECONDS.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                // not yet known to the broker: ask again
+            }
+        }
+        throw new IllegalStateException("the run's topics have no leader after 30 s");
+    }
+
+    /**
+     * Publishes {@code count} questions ({@code <prefix>-<i>}) as fast as the producer can, and waits for them.
+     *
+     * @throws IllegalStateException if any was not acknowledged: a measurement would wait for it forever
+     */
     void publishQuestions(Settings settings, String prefix, int count) {
+        java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = fastProducer()) {
             String topic = Topics.from(settings).questions().name();
             for (int i = 0; i < count; i++) {
-                producer.send(question(topic, prefix + "-" + i));
+                producer.send(question(topic, prefix + "-" + i), (metadata, error) -> {
+                    if (error != null) {
+                        failed.compareAndSet(null, error);
+                    }
+                });
             }
             producer.flush();
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException("could not publish the questions to measure: " + failed.get(), failed.get());
         }
     }
 

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,13 +25,13 @@ import io.breakwater.embedded.junit.ServiceProcess;
 import io.breakwater.embedded.junit.TestSite;
 
 /**
- * Peak resident memory (VmHWM) of each service run on its own, as {@code ./breakwater <service>} runs it with no JVM
- * options, under a load of questions and crawl jobs; and of {@code ./breakwater up} (embedded broker and MongoDB
- * included) under the same load.
+ * Peak resident memory (VmHWM) of each service run on its own, as {@code ./breakwater <service>} runs it (with the JVM
+ * options the script gives it), under a load of questions and crawl jobs; and of {@code ./breakwater up} (embedded
+ * broker and MongoDB included) under the same load.
  */
 final class MemoryBenchmark {
 
-    private static final String LAUNCHER = "io.breakwater.launcher.Breakwater";
+    private static final Path SCRIPT = Path.of("breakwater");
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final Duration READY = Duration.ofSeconds(90);
 
@@ -45,10 +46,9 @@ final class MemoryBenchmark {
     }
 
     void run() throws Exception {
-        try {
-            Class.forName(LAUNCHER);
-        } catch (ClassNotFoundException e) {
-            report.note("memory: skipped, the launcher is not on this class path; run it with ./breakwater bench memory");
+        if (!Files.isRegularFile(SCRIPT)) {
+            report.note("memory: skipped, there is no ./breakwater here to run the services with; run it from the"
+                    + " project's folder: ./breakwater bench memory");
             return;
         }
         String load = questions + " questions and 5 crawl jobs through the API";
@@ -74,7 +74,7 @@ final class MemoryBenchmark {
                 }
                 for (Map.Entry<String, ServiceProcess> service : services.entrySet()) {
                     report.figure("memory/" + service.getKey() + "-peak-rss", peakRssMiB(service.getValue()), "MiB",
-                            "alone, default JVM options, after " + load);
+                            "alone, as ./breakwater runs it, after " + load);
                 }
             } finally {
                 services.values().forEach(ServiceProcess::close);
@@ -96,7 +96,7 @@ final class MemoryBenchmark {
                 load(upApiPort, site);
                 answers.await(questions, Duration.ofMinutes(10));
                 report.figure("memory/up-peak-rss", peakRssMiB(whole), "MiB", "./breakwater up with its embedded"
-                        + " Kafka and MongoDB, default JVM options, after " + load);
+                        + " Kafka and MongoDB, after " + load);
             }
         }
     }
@@ -151,9 +151,19 @@ final class MemoryBenchmark {
         }
     }
 
-    /** {@code breakwater <args>} in a JVM of its own with no JVM options, as the launcher script runs it. */
+    /**
+     * {@code breakwater <args>} as users run it: through the {@code ./breakwater} script, with the JVM options it
+     * gives each command (or {@code BW_JAVA_OPTS}, if this process has it); in a JVM of its own either way.
+     */
     private static ServiceProcess breakwater(List<String> args, Map<String, String> environment, Path log, String ready) {
-        return ServiceProcess.start(LAUNCHER, List.of(), args, environment, log, ready, READY);
+        Map<String, String> withOptions = new HashMap<>(environment);
+        String options = System.getenv("BW_JAVA_OPTS");
+        if (options != null) {
+            withOptions.put("BW_JAVA_OPTS", options);
+        }
+        List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+        command.addAll(args);
+        return ServiceProcess.run(command, withOptions, log, ready, READY);
     }
 
     private static double peakRssMiB(ServiceProcess process) {

@@ -50,6 +50,7 @@ public final class TopicAdmin {
                     }
                 }
             }
+            awaitLeaders(admin, missing.stream().map(NewTopic::name).toList());
         } catch (ExecutionException e) {
             throw new IllegalStateException("Cannot create Kafka topics: " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -58,6 +59,32 @@ public final class TopicAdmin {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while creating Kafka topics", e);
+        }
+    }
+
+    /**
+     * Returns once every partition of the new topics has a leader. An idempotent producer that sends to a partition
+     * in the moment its leader is being set up can have its first requests reordered, and the broker then refuses
+     * the earlier ones as out of sequence (KAFKA-15591): work accepted at start must not meet that.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                boolean led = admin.describeTopics(topics).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                        .values().stream().allMatch(description -> description.partitions().stream()
+                                .allMatch(partition -> partition.leader() != null));
+                if (led) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // Not known to every broker yet: ask again.
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("the new topics have no leader after " + TIMEOUT_SECONDS + " s");
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
         }
     }
 

@@ -38,6 +38,16 @@ public final class ServiceProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
+        return run(command, environment, log, ready, timeout);
+    }
+
+    /**
+     * Runs {@code command} (a script that ends by exec-ing the JVM keeps its process id) as {@link #start} does.
+     *
+     * @throws IllegalStateException if it exits or is not ready in time; the message carries its output
+     */
+    public static ServiceProcess run(List<String> command, Map<String, String> environment, Path log, String ready,
+                                     Duration timeout) {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // The child's JVM is set up here and nowhere else: options a CI machine passes to every JVM do not apply.
