@@ -78,34 +78,10 @@ final class BenchCluster implements AutoCloseable {
         values.putAll(extra);
         Settings settings = Settings.of(values);
         try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(settings), "bench-admin")) {
+            // Returns once the new topics have leaders: a measurement must not time the election.
             TopicAdmin.ensure(admin, Topics.from(settings).all());
-            awaitLeaders(admin, Topics.from(settings).all().stream().map(topic -> topic.name()).toList());
         }
         return settings;
-    }
-
-    /**
-     * New topics' partitions get their leader a moment after creation: a measurement that starts before would time
-     * the election, and a producer that starts before retries its first batches.
-     */
-    private static void awaitLeaders(Admin admin, List<String> topics) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            try {
-                boolean led = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
-                        .allMatch(description -> description.partitions().stream().allMatch(p -> p.leader() != null));
-                if (led) {
-                    return;
-                }
-                TimeUnit.MILLISECONDS.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception e) {
-                // not yet known to the broker: ask again
-            }
-        }
-        throw new IllegalStateException("the run's topics have no leader after 30 s");
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.breakwater.bench;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.FreePort;
 import io.breakwater.embedded.junit.ServiceProcess;
 import io.breakwater.embedded.junit.TestSite;
 
@@ -56,7 +56,7 @@ final class MemoryBenchmark {
             Settings settings = cluster.run("memory", Map.of("crawler.allowed.hosts", site.host(),
                     "crawler.politeness.seconds", "0"));
             Map<String, String> environment = environment(settings);
-            int apiPort = freePort();
+            int apiPort = FreePort.find();
             Map<String, ServiceProcess> services = new LinkedHashMap<>();
             try {
                 services.put("ingest-api", breakwater(List.of("ingest-api"), with(environment, "api.port", apiPort),
@@ -80,12 +80,12 @@ final class MemoryBenchmark {
                 services.values().forEach(ServiceProcess::close);
             }
 
-            int upApiPort = freePort();
-            int upKafkaPort = freePort();
+            int upApiPort = FreePort.find();
+            int upKafkaPort = FreePort.find();
             Map<String, String> up = new HashMap<>();
             up.put(Settings.variableName("data.dir"), cluster.dir().resolve("memory-up").toString());
             up.put(Settings.variableName("embedded.kafka.port"), Integer.toString(upKafkaPort));
-            up.put(Settings.variableName("embedded.mongo.port"), Integer.toString(freePort()));
+            up.put(Settings.variableName("embedded.mongo.port"), Integer.toString(FreePort.find()));
             up.put(Settings.variableName("api.port"), Integer.toString(upApiPort));
             up.put(Settings.variableName("api.host"), "127.0.0.1");
             up.put(Settings.variableName("crawler.allowed.hosts"), site.host());
@@ -143,12 +143,6 @@ final class MemoryBenchmark {
         Map<String, String> copy = new HashMap<>(environment);
         copy.put(Settings.variableName(key), Integer.toString(value));
         return copy;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     /**
