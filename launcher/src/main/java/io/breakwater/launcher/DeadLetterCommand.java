@@ -46,7 +46,7 @@ final class DeadLetterCommand {
         try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-dlq-admin")) {
             TopicAdmin.ensure(admin, topics.all());
         }
-        DeadLetterQueue queue = new DeadLetterQueue(kafka, topics.deadLetterReplays());
+        DeadLetterQueue queue = new DeadLetterQueue(kafka, topics);
         String topic = args.get(1);
         try {
             if (args.get(0).equals("list")) {

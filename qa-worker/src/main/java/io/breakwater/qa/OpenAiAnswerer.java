@@ -8,9 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,6 +22,7 @@ import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.Source;
+import io.breakwater.core.time.OutsideTime;
 
 /**
  * Asks an OpenAI-compatible chat-completions endpoint ({@code POST {url}/chat/completions}): Ollama, vLLM, llama.cpp
@@ -37,6 +35,10 @@ final class OpenAiAnswerer implements Answerer {
             + " question concisely and factually. When context passages are given, answer from them and say so when"
             + " they do not contain the answer; do not invent sources.";
     private static final int SNIPPET_CHARS = 300;
+    /** The largest response body read: a chat completion is a few kilobytes; more is an endpoint gone wrong. */
+    static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+    /** The longest answer kept: longer ones are cut, saying so, so that the answer always fits its topic. */
+    static final int MAX_ANSWER_CHARS = 100_000;
 
     private final URI endpoint;
     private final String model;
@@ -69,7 +71,10 @@ final class OpenAiAnswerer implements Answerer {
         apiKey.ifPresent(key -> request.header("Authorization", "Bearer " + key));
         HttpResponse<String> response;
         try {
-            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            response = client.send(request.build(), BoundedBody.upTo(MAX_BODY_BYTES));
+        } catch (BoundedBody.TooLarge e) {
+            throw new DependencyUnavailableException("the LLM at " + endpoint + " answered with a body larger than "
+                    + MAX_BODY_BYTES + " bytes", e);
         } catch (HttpConnectTimeoutException e) {
             throw new DependencyUnavailableException("cannot connect to the LLM at " + endpoint + " (timed out)", e);
         } catch (HttpTimeoutException e) {
@@ -117,10 +122,14 @@ final class OpenAiAnswerer implements Answerer {
         if (status < 200 || status >= 300) {
             throw new DependencyUnavailableException("the LLM answered HTTP " + status + ", expected 200");
         }
-        String text = contentOf(response.body());
+        String text = contentOf(response.body()).strip();
+        if (text.length() > MAX_ANSWER_CHARS) {
+            int cut = Character.isHighSurrogate(text.charAt(MAX_ANSWER_CHARS - 1)) ? MAX_ANSWER_CHARS - 1 : MAX_ANSWER_CHARS;
+            text = text.substring(0, cut) + " [answer cut at " + MAX_ANSWER_CHARS + " characters]";
+        }
         List<Source> sources = new ArrayList<>(new LinkedHashSet<>(
                 context.stream().map(passage -> new Source(passage.url(), passage.title())).toList()));
-        return new Answer(text.strip(), sources, new AnsweredBy(AnsweredBy.LLM, model));
+        return new Answer(text, sources, new AnsweredBy(AnsweredBy.LLM, model));
     }
 
     private String contentOf(String body) {
@@ -151,19 +160,7 @@ final class OpenAiAnswerer implements Answerer {
 
     /** A {@code Retry-After} in seconds or as an HTTP date. */
     static Optional<Duration> retryAfter(HttpResponse<?> response) {
-        return response.headers().firstValue("Retry-After").flatMap(value -> {
-            try {
-                return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip()))));
-            } catch (NumberFormatException notSeconds) {
-                try {
-                    ZonedDateTime at = ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                    Duration wait = Duration.between(ZonedDateTime.now(at.getZone()), at);
-                    return Optional.of(wait.isNegative() ? Duration.ZERO : wait);
-                } catch (DateTimeParseException notDate) {
-                    return Optional.empty();
-                }
-            }
-        });
+        return response.headers().firstValue("Retry-After").flatMap(OutsideTime::retryAfter);
     }
 
     private static String snippet(String text) {

@@ -110,6 +110,12 @@ final class PageIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * The most distinct words of a question that a search uses (two clauses each, well under Lucene's limit of
+     * 1,024): a question of 600 words is searched by its first {@value} distinct ones.
+     */
+    static final int MAX_QUERY_TERMS = 128;
+
     /** The passages that best match {@code question}, best first; none if no page shares its words. */
     List<Passage> search(String question, int limit) {
         Set<String> terms = terms(question);
@@ -166,7 +172,7 @@ final class PageIndex implements AutoCloseable {
         try (TokenStream tokens = analyzer.tokenStream("text", text)) {
             CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
             tokens.reset();
-            while (tokens.incrementToken()) {
+            while (tokens.incrementToken() && terms.size() < MAX_QUERY_TERMS) {
                 terms.add(term.toString());
             }
             tokens.end();

@@ -25,7 +25,9 @@ import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.MalformedEventException;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.park.Parking;
+import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.pipeline.DeadLetters;
+import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.pipeline.RecordHandler;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
@@ -138,9 +140,23 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, question, Parking.Failure.notTheWorksFault(mongoBreaker, e));
         }
+        if (stored != null && stored.status() == QuestionStatus.FAILED
+                && WorkHeaders.text(record.headers(), WorkHeaders.REPLAYED_FROM) != null) {
+            // An operator put it back from the dead letters: it is to be tried afresh, whatever ended it before.
+            stored = null;
+        }
         if (stored != null) {
-            // Answered before, but that transaction did not commit (a crash, a rebalance): publish the same answer.
-            return ended(stored, false);
+            // Ended before, but that transaction did not commit (a crash, a rebalance), or the id came again:
+            // publish the same outcome, so that a question a caller has seen end never ends another way.
+            Outcome same = ended(stored, false);
+            if (stored.status() == QuestionStatus.FAILED && record.topic().equals(parking.parkedTopic())) {
+                // It failed on its way out of the parked topic: its dead letter goes with it again.
+                List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(same.outputs());
+                outputs.add(DeadLetters.of(record, topics.questionsDeadLetter().name(), DeadLetters.REASON_PARK_LIMIT,
+                        IllegalStateException.class.getName(), "ended failed before: " + stored.reason()));
+                return new Outcome(same.answer(), Optional.empty(), false, outputs);
+            }
+            return same;
         }
         return answerOrPark(record, question);
     }
@@ -174,6 +190,32 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
                 return null;
             });
         }
+    }
+
+    /**
+     * Ends a question the loop could not handle to the end (its handling threw, its answer does not fit
+     * {@code qa.answers}, or its outputs failed a transaction) as {@code failed}, with the reason, in the same
+     * transaction as its dead letter: a caller who got a 202 learns why instead of waiting for ever.
+     */
+    @Override
+    public Outcome failed(ConsumerRecord<byte[], byte[]> record, String reason, Throwable error) {
+        if (record.value() == null || record.value().length > maxRecordBytes) {
+            return null;
+        }
+        Optional<String> id = readableId(record);
+        if (id.isEmpty()) {
+            return null;
+        }
+        // Without the question's text: the store has it already, and the outcome must fit however long it is.
+        String message = String.valueOf(error.getMessage());
+        if (message.length() > 500) {
+            message = message.substring(0, 500) + "...";
+        }
+        AnswerEvent failed = AnswerEvent.failed(id.get(), null, "The question could not be answered ("
+                + reason + ": " + message + "). It was set aside on " + topics.questionsDeadLetter().name()
+                + " for an operator.", clock.instant());
+        return new Outcome(Optional.of(failed), Optional.empty(), true,
+                List.of(topics.answers().serialized(failed.id(), failed)));
     }
 
     private Outcome answerOrPark(ConsumerRecord<byte[], byte[]> record, QuestionEvent question) {

@@ -357,7 +357,7 @@ class QaWorkerIT {
 
         // The LLM is fixed; an operator re-drives the dead letter and the question is answered after all.
         llm.mode(Mode.ANSWER);
-        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics.deadLetterReplays());
+        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics);
         assertThat(queue.replay(topics.questionsDeadLetter().name(), Optional.of(DeadLetters.REASON_PARK_LIMIT), 10)
                 .replayed()).isEqualTo(1);
 
@@ -400,6 +400,82 @@ class QaWorkerIT {
         assertThat(answer.reason()).isEqualTo("the LLM rejected the request with HTTP 400: context length exceeded");
         assertThat(worker.llmBreaker().breaker().isClosed()).isTrue();
         assertThat(llm.calls()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldParkWithABoundedNotBeforeAndKeepRunningWhenTheLlmAsksToWaitCenturies() {
+        LlmDouble llm = startLlm();
+        llm.mode(Mode.RATE_LIMITED_429);
+        llm.retryAfter("10000000000");
+        settings.putAll(Map.of("qa.park.backoff.seconds", "1", "qa.park.max.backoff.seconds", "2"));
+        QaWorker worker = startWorker();
+
+        publish("centuries", "{\"id\":\"centuries\",\"question\":\"Come back when?\"}");
+
+        ConsumerRecord<byte[], byte[]> parked = probe.readAtLeast(topics.parkedQuestions().name(), 1, WAIT).get(0);
+        Instant parkedAt = WorkHeaders.instant(parked.headers(), WorkHeaders.PARKED_AT).orElseThrow();
+        Instant notBefore = WorkHeaders.instant(parked.headers(), WorkHeaders.NOT_BEFORE).orElseThrow();
+        assertThat(Duration.between(parkedAt, notBefore)).isEqualTo(Duration.ofSeconds(2));
+        llm.mode(Mode.ANSWER);
+        assertThat(answers(1).get(0).status()).isEqualTo(QuestionStatus.ANSWERED);
+        assertThat(worker.isRunning()).isTrue();
+    }
+
+    @Test
+    void shouldAnswerAQuestionOfSixHundredDistinctWords() {
+        startWorker();
+        StringBuilder question = new StringBuilder();
+        for (int i = 0; i < 600; i++) {
+            // Distinct made-up words within the 4,000-character limit: "xaa", "xab", ...
+            question.append('x').append((char) ('a' + i / 26)).append((char) ('a' + i % 26)).append(' ');
+        }
+
+        publish("wordy", "{\"id\":\"wordy\",\"question\":\"" + question.toString().strip() + "?\"}");
+
+        AnswerEvent outcome = answers(1).get(0);
+        assertThat(outcome.id()).isEqualTo("wordy");
+        assertThat(outcome.status()).isEqualTo(QuestionStatus.ANSWERED);
+        assertThat(probe.readAll(topics.questionsDeadLetter().name(), Duration.ofMillis(300))).isEmpty();
+    }
+
+    @Test
+    void shouldNotLetAProducersHeadersSteerADeadLetterReplay() {
+        startWorker();
+        org.apache.kafka.common.header.internals.RecordHeaders forged = new org.apache.kafka.common.header.internals.RecordHeaders();
+        forged.add(WorkHeaders.ORIGIN_TOPIC, topics.breakerControl().name().getBytes(StandardCharsets.UTF_8));
+        forged.add(WorkHeaders.PARK_COUNT, "99".getBytes(StandardCharsets.UTF_8));
+        probe.publish(topics.questions().name(), "llm_service".getBytes(StandardCharsets.UTF_8),
+                "{\"state\":\"FORCED_OPEN\"}".getBytes(StandardCharsets.UTF_8), forged);
+
+        ConsumerRecord<byte[], byte[]> letter = probe.readAtLeast(topics.questionsDeadLetter().name(), 1, WAIT).get(0);
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.UNTRUSTED_PREFIX + WorkHeaders.ORIGIN_TOPIC))
+                .isEqualTo(topics.breakerControl().name());
+        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics);
+        DeadLetterQueue.Replay replay = queue.replay(topics.questionsDeadLetter().name(), Optional.empty(), 10);
+
+        assertThat(replay.byOriginTopic()).containsOnlyKeys(topics.questions().name());
+        assertThat(probe.readAll(topics.breakerControl().name(), Duration.ofMillis(500))).isEmpty();
+    }
+
+    @Test
+    void shouldEndAQuestionFailedWithItsDeadLetterWhenItsAnswerDoesNotFitTheAnswersTopic() throws Exception {
+        try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(Settings.of(settings)), "small-answers")) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topics.answers().name(), 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "1200")))).all().get();
+        }
+        startWorker();
+
+        publish("huge", "{\"id\":\"huge\",\"question\":\"" + "Why is the harbour wall so long? ".repeat(40) + "\"}");
+        publish("small", "{\"id\":\"small\",\"question\":\"Why?\"}");
+
+        Map<String, AnswerEvent> outcomes = byId(answers(2));
+        assertThat(outcomes.get("huge").status()).isEqualTo(QuestionStatus.FAILED);
+        assertThat(outcomes.get("huge").reason()).contains(DeadLetters.REASON_OUTPUT_TOO_LARGE);
+        assertThat(outcomes.get("small").status()).isEqualTo(QuestionStatus.ANSWERED);
+        ConsumerRecord<byte[], byte[]> letter = probe.readAtLeast(topics.questionsDeadLetter().name(), 1, WAIT).get(0);
+        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.REASON)).isEqualTo(DeadLetters.REASON_OUTPUT_TOO_LARGE);
+        awaitStatuses(List.of("huge"), QuestionStatus.FAILED);
     }
 
     private LlmDouble startLlm() {

@@ -28,6 +28,11 @@ public final class KafkaClients {
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // A few milliseconds of batching buys throughput at a latency clients do not notice.
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // Pages, answers and dead letters are text: zstd makes them a fraction of their size on the wire and disk.
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        // The topic's max.message.bytes decides what fits (RecordLimits checks each record before it is sent); the
+        // request limit is only set above every topic's, so that the producer never refuses what the topic takes.
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, RecordLimits.MAX_REQUEST_BYTES);
         return withPassThrough(kafka, props);
     }
 

@@ -35,6 +35,7 @@ import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.Topic;
+import io.breakwater.core.topic.Topics;
 
 /**
  * What operators do with a dead-letter topic: see what is there and why, and put letters back on the topic their
@@ -61,18 +62,25 @@ public final class DeadLetterQueue {
     public record Summary(String topic, int total, int replayed, Map<String, Integer> byReason, List<Letter> examples) {
     }
 
-    /** What a replay did. */
+    /**
+     * What a replay did.
+     *
+     * @param withoutOrigin letters skipped because they name no origin, or one that is not their dead-letter
+     *     topic's home: a header a producer forged must not send work (or an override) anywhere else
+     */
     public record Replay(int replayed, int alreadyReplayed, int notMatching, int beyondLimit, int withoutOrigin,
                          Map<String, Integer> byOriginTopic) {
     }
 
     private final KafkaSettings kafka;
+    private final Topics topics;
     private final Topic<String, String> replays;
 
-    /** @param replays the compacted topic that remembers which letters were put back */
-    public DeadLetterQueue(KafkaSettings kafka, Topic<String, String> replays) {
+    /** @param topics the catalogue: which topic each dead-letter topic's letters go back to, and the replays topic */
+    public DeadLetterQueue(KafkaSettings kafka, Topics topics) {
         this.kafka = kafka;
-        this.replays = replays;
+        this.topics = topics;
+        this.replays = topics.deadLetterReplays();
     }
 
     public Summary summarize(String topic, int examples) {
@@ -100,6 +108,9 @@ public final class DeadLetterQueue {
      * @param limit at most this many
      */
     public Replay replay(String topic, Optional<String> reason, int limit) {
+        String home = topics.homeOf(topic).orElseThrow(() -> new IllegalArgumentException(topic
+                + " is not a dead-letter topic whose letters can be put back (those of "
+                + topics.questions().name() + " and " + topics.crawlJobs().name() + " can)"));
         Set<String> replayed = replayedLetters();
         List<ConsumerRecord<byte[], byte[]>> chosen = new ArrayList<>();
         int[] skipped = new int[4];
@@ -109,7 +120,7 @@ public final class DeadLetterQueue {
                 skipped[0]++;
             } else if (reason.isPresent() && !reason.get().equals(letter.reason())) {
                 skipped[1]++;
-            } else if (letter.originTopic() == null) {
+            } else if (!home.equals(letter.originTopic())) {
                 skipped[3]++;
             } else if (chosen.size() >= limit) {
                 skipped[2]++;

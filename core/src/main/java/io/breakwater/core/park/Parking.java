@@ -14,6 +14,7 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
+import io.breakwater.core.time.OutsideTime;
 
 /**
  * Where work goes when its dependency fails: back onto the parked topic with its metadata in headers, to be
@@ -123,8 +124,11 @@ public final class Parking {
             return new Decision(letter, true, failedAttempts, null);
         }
         Instant now = clock.instant();
-        Duration wait = failure.attempted() ? max(settings.backoffAfter(failedAttempts), failure.delay()) : failure.delay();
-        Instant notBefore = now.plus(wait);
+        // A dependency's own delay (its Retry-After) counts up to the longest backoff: a site that says "come back in
+        // three hundred years" is tried again then, not parked for good.
+        Duration asked = OutsideTime.clamp(failure.delay(), settings.maxBackoff());
+        Duration wait = failure.attempted() ? max(settings.backoffAfter(failedAttempts), asked) : asked;
+        Instant notBefore = OutsideTime.plusSaturated(now, wait);
         Headers headers = WorkHeaders.copy(record.headers(), true);
         WorkHeaders.setOriginIfAbsent(headers, record.topic(), record.partition(), record.offset());
         WorkHeaders.set(headers, WorkHeaders.REASON, failure.reason());

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.pipeline.Admission;
 import io.breakwater.core.pipeline.WorkHeaders;
+import io.breakwater.core.time.OutsideTime;
 
 /**
  * When parked work may be replayed: only while its breaker lets calls through, one trial at a time while it is
@@ -22,6 +23,12 @@ import io.breakwater.core.pipeline.WorkHeaders;
  * host) waits, record by record, while its own breaker is open. Used on one loop thread.
  */
 public final class ReplayAdmission implements Admission {
+
+    /**
+     * The longest a partition holds before its next record is looked at again: a not-before far away (a header
+     * written by hand, a clock that jumped) costs a look every half minute, never a wait that outlives its reason.
+     */
+    static final Duration MAX_HOLD = Duration.ofSeconds(30);
 
     private final BreakerPolicy shared;
     private final Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf;
@@ -70,13 +77,13 @@ public final class ReplayAdmission implements Admission {
         Optional<Instant> notBefore = WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE);
         Instant now = clock.instant();
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
-            return Duration.between(now, notBefore.get());
+            return OutsideTime.clamp(Duration.between(now, notBefore.get()), MAX_HOLD);
         }
         if (shared == null) {
             BreakerPolicy breaker = breakerOf.apply(record);
             if (breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE) {
                 Duration wait = breaker.untilTrial();
-                return wait.isZero() ? Duration.ofMillis(100) : wait;
+                return wait.isZero() ? Duration.ofMillis(100) : OutsideTime.clamp(wait, MAX_HOLD);
             }
         }
         return rate.tryTake();

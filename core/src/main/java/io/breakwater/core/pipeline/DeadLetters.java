@@ -17,6 +17,12 @@ public final class DeadLetters {
     public static final String REASON_HANDLER_ERROR = "handler-error";
     /** Parked too often: its dependency failed it more times than the park limit allows. */
     public static final String REASON_PARK_LIMIT = "park-limit";
+    /** What handling it produced does not fit the topic it is for (an answer, a page, a park record). */
+    public static final String REASON_OUTPUT_TOO_LARGE = "output-too-large";
+    /** Its outputs made the transaction fail, alone and again: Kafka refuses them, whatever the cause. */
+    public static final String REASON_COMMIT_FAILED = "commit-failed";
+    /** On a dead letter whose value was left out to make it fit its topic: the value's size in bytes. */
+    public static final String VALUE_DROPPED = "bw.value.dropped";
 
     private DeadLetters() {
     }
@@ -36,5 +42,28 @@ public final class DeadLetters {
         WorkHeaders.setOriginIfAbsent(headers, record.topic(), record.partition(), record.offset());
         WorkHeaders.set(headers, WorkHeaders.DEAD_LETTERED_AT, Instant.now().toString());
         return new ProducerRecord<>(topic, null, record.key(), record.value(), headers);
+    }
+
+    /**
+     * {@code letter} as it is if it fits its topic; otherwise without its value (the original is still at its
+     * origin offset until that topic's retention ends), with {@value #VALUE_DROPPED} saying how large it was.
+     */
+    public static ProducerRecord<byte[], byte[]> fitting(ProducerRecord<byte[], byte[]> letter,
+                                                         io.breakwater.core.kafka.RecordLimits limits) {
+        if (limits.fits(letter)) {
+            return letter;
+        }
+        return withoutValue(letter);
+    }
+
+    /** {@code letter} without its value, and with its key cut to a readable length. */
+    public static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> letter) {
+        Headers headers = WorkHeaders.copy(letter.headers(), true);
+        WorkHeaders.set(headers, VALUE_DROPPED, Integer.toString(letter.value() == null ? 0 : letter.value().length));
+        byte[] key = letter.key();
+        if (key != null && key.length > 1024) {
+            key = java.util.Arrays.copyOf(key, 1024);
+        }
+        return new ProducerRecord<>(letter.topic(), null, key, null, headers);
     }
 }

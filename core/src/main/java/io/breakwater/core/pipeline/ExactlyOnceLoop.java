@@ -27,8 +27,15 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.ApplicationRecoverableException;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -38,7 +45,9 @@ import org.slf4j.LoggerFactory;
 import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.kafka.RecordLimits;
 import io.breakwater.core.metrics.PipelineMetrics;
+import io.breakwater.core.time.OutsideTime;
 
 /**
  * Consume → handle → produce, exactly once. Records are handled concurrently on worker threads; each finished
@@ -50,8 +59,17 @@ import io.breakwater.core.metrics.PipelineMetrics;
  *
  * <p>If anything on the way to a commit fails, the transaction aborts, the consumer rewinds to the first record not
  * committed, and those records are handled again after a backoff: nothing is lost, and nothing is committed twice.
- * A record whose handler throws goes to the dead-letter topic with the exception in its headers, and the partition
- * moves on.
+ * A record whose handler throws goes to the dead-letter topic with the exception in its headers, together with the
+ * handler's {@link RecordHandler#failed failed} outcome, and the partition moves on. So does a record whose outputs
+ * do not fit their topics ({@link RecordLimits}, checked before sending), and one whose outputs make the transaction
+ * fail for a reason that is about them (too large, invalid): after such a failure the loop commits one record per
+ * transaction until it is past the batch, and the record that fails alone is dead-lettered; nothing one record holds
+ * can stop a partition. Headers in Breakwater's namespace on records from outside (any input topic but the parked
+ * one) are moved aside before anything reads them ({@link WorkHeaders#distrust}).
+ *
+ * <p>A commit that times out is retried, as Kafka requires; if it still has not finished after
+ * {@link #COMMIT_RETRY}, its outcome is unknown: the producer is replaced (which ends the open transaction one way or
+ * the other) and the loop resumes from the offsets the group has committed, so nothing is committed twice.
  *
  * <p>Fetched records wait in the loop until its {@link Admission} lets them be handled: up to its capacity at once,
  * each partition oldest first, a partition holding while its next record must wait. A partition with records
@@ -67,6 +85,9 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    /** How long a commit that times out is retried before its outcome counts as unknown. */
+    static final Duration COMMIT_RETRY = Duration.ofMinutes(2);
+    private static final Duration COMMITTED_READ_TIMEOUT = Duration.ofSeconds(30);
 
     private final LoopSettings settings;
     private final KafkaSettings kafka;
@@ -80,10 +101,17 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private final InFlight<R> inFlight = new InFlight<>();
     private final Waiting waiting = new Waiting();
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final RecordLimits limits;
     private final Thread thread;
+    /** Records whose outputs failed a transaction alone: handled again as dead letters (one per partition at most). */
+    private final Map<TopicPartition, Poison> poison = new java.util.concurrent.ConcurrentHashMap<>();
 
-    // Replaced by the committer when fenced; closed by the loop when it stops.
+    // Replaced by the committer when fenced, or null until it can be (re)made; closed by the loop when it stops.
     private volatile KafkaProducer<byte[], byte[]> producer;
+    /** Records still to commit one per transaction, to find which one a failed transaction could not take. */
+    private long isolating;
+    /** A commit's outcome is unknown: resume from the group's committed offsets before fetching anything. */
+    private boolean resync;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private long lastCommitNanos = System.nanoTime();
@@ -109,7 +137,14 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         // A dead instance's partitions wait this long for a new owner; the default 45 s is long for a question.
         consumerProps.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
         this.consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.producer = newProducer();
+        this.limits = RecordLimits.of(kafka, "bw-" + settings.name() + "-limits");
+        try {
+            this.producer = newProducer();
+        } catch (RuntimeException e) {
+            closeQuietly(consumer);
+            closeQuietly(limits);
+            throw e;
+        }
         this.thread = DaemonThreads.named("bw-" + settings.name() + "-loop").newThread(this::run);
     }
 
@@ -156,13 +191,16 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         try {
             consumer.subscribe(settings.inputTopics(), new Rebalance());
             while (running) {
+                if (resync) {
+                    resync();
+                }
                 poll();
                 admit();
                 awaitProgress();
                 finishCommit(false);
                 if (committing == null && (inFlight.allDone()
                         || System.nanoTime() - lastCommitNanos >= settings.commitInterval().toNanos())) {
-                    startCommit(inFlight.takeDone());
+                    startCommit(isolating > 0 ? inFlight.takeDone(1) : inFlight.takeDone());
                 }
             }
             drain();
@@ -181,7 +219,10 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            closeQuietly(producer);
+            if (producer != null) {
+                closeQuietly(producer);
+            }
+            closeQuietly(limits);
             // A static member stays in its group after close unless told to leave: hand the partitions over now.
             closeQuietly(() -> consumer.close(CloseOptions.groupMembershipOperation(
                     CloseOptions.GroupMembershipOperation.LEAVE_GROUP)));
@@ -191,7 +232,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     /** Fetches more for the partitions that have nothing waiting, unless the loop is backing off. */
     private void poll() {
         Set<TopicPartition> assignment = consumer.assignment();
-        Set<TopicPartition> hold = System.nanoTime() < resumeAtNanos ? assignment : waiting.partitions();
+        Set<TopicPartition> hold = resync || System.nanoTime() < resumeAtNanos ? assignment : waiting.partitions();
         Set<TopicPartition> pause = new HashSet<>();
         Set<TopicPartition> resume = new HashSet<>(consumer.paused());
         for (TopicPartition partition : assignment) {
@@ -213,7 +254,12 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
         if (!records.isEmpty()) {
             List<ConsumerRecord<byte[], byte[]>> fetched = new ArrayList<>(records.count());
-            records.forEach(fetched::add);
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                if (!record.topic().equals(settings.parkedTopic())) {
+                    WorkHeaders.distrust(record.headers());
+                }
+                fetched.add(record);
+            }
             try {
                 handler.prefetch(fetched);
             } catch (RuntimeException e) {
@@ -233,20 +279,70 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private InFlight.Done<R> handle(ConsumerRecord<byte[], byte[]> record) {
         long start = System.nanoTime();
         try {
+            Poison known = poison.get(new TopicPartition(record.topic(), record.partition()));
+            if (known != null && known.offset() == record.offset()) {
+                return known.failures() >= 2 ? bareDeadLetter(record, known.cause())
+                        : failed(record, DeadLetters.REASON_COMMIT_FAILED, known.cause());
+            }
             R result = handler.handle(record);
-            return new InFlight.Done<>(result, handler.outputs(result));
+            List<ProducerRecord<byte[], byte[]>> outputs = handler.outputs(result);
+            for (ProducerRecord<byte[], byte[]> output : outputs) {
+                if (!limits.fits(output)) {
+                    return failed(record, DeadLetters.REASON_OUTPUT_TOO_LARGE, new RecordTooLargeException(
+                            "handling it produced a record of " + RecordLimits.sizeOf(output) + " bytes for "
+                                    + output.topic() + ", which takes at most " + limits.maxBytes(output.topic())));
+                }
+            }
+            return new InFlight.Done<>(result, outputs);
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            log.warn("{}: handling {}-{}@{} failed, dead-lettering it to {}: {}", settings.name(), record.topic(),
-                    record.partition(), record.offset(), settings.deadLetterTopic(), e.toString());
-            return new InFlight.Done<>(null, List.of(DeadLetters.of(record, settings.deadLetterTopic(),
-                    DeadLetters.REASON_HANDLER_ERROR, e)));
+            return failed(record, DeadLetters.REASON_HANDLER_ERROR, e);
         } finally {
             PipelineMetrics.handled(settings.name(), System.nanoTime() - start);
             progress.release();
         }
+    }
+
+    /**
+     * The record dead-lettered with {@code reason}, and its handler's {@link RecordHandler#failed failed} outcome,
+     * each output only if it fits its topic (the dead letter without its value, if that is what it takes).
+     */
+    private InFlight.Done<R> failed(ConsumerRecord<byte[], byte[]> record, String reason, Throwable error) {
+        log.warn("{}: {}-{}@{} dead-lettered to {} ({}): {}", settings.name(), record.topic(), record.partition(),
+                record.offset(), settings.deadLetterTopic(), reason, error.toString());
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
+        outputs.add(DeadLetters.fitting(DeadLetters.of(record, settings.deadLetterTopic(), reason, error), limits));
+        R result = null;
+        try {
+            result = handler.failed(record, reason, error);
+            if (result != null) {
+                for (ProducerRecord<byte[], byte[]> output : handler.outputs(result)) {
+                    if (limits.fits(output)) {
+                        outputs.add(output);
+                    } else {
+                        log.warn("{}: the failed outcome of {}-{}@{} does not fit {}; only the dead letter is sent",
+                                settings.name(), record.topic(), record.partition(), record.offset(), output.topic());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("{}: no failed outcome for {}-{}@{}: {}", settings.name(), record.topic(), record.partition(),
+                    record.offset(), e.toString());
+        }
+        return new InFlight.Done<>(result, outputs);
+    }
+
+    /**
+     * The last resort for a record whose dead letter and failed outcome failed a transaction too: a dead letter
+     * without its value, nothing else. Its offset moves on.
+     */
+    private InFlight.Done<R> bareDeadLetter(ConsumerRecord<byte[], byte[]> record, Throwable error) {
+        log.error("{}: {}-{}@{} fails every transaction; dead-lettering it without its value", settings.name(),
+                record.topic(), record.partition(), record.offset());
+        return new InFlight.Done<>(null, List.of(DeadLetters.withoutValue(DeadLetters.of(record,
+                settings.deadLetterTopic(), DeadLetters.REASON_COMMIT_FAILED, error))));
     }
 
     /** Waits briefly for a record to finish, so a finished record does not wait for the next poll. */
@@ -309,13 +405,26 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         if (failure == null) {
             lastCommitNanos = System.nanoTime();
             backoff = MIN_BACKOFF;
-        } else if (failure instanceof InvalidConfigurationException fatal) {
+            long inputs = batch.inputsByTopic().values().stream().mapToLong(Long::longValue).sum();
+            isolating = Math.max(0, isolating - inputs);
+            batch.offsets().forEach((partition, next) -> poison.computeIfPresent(partition,
+                    (p, known) -> known.offset() < next.offset() ? null : known));
+            return;
+        }
+        Throwable aboutRecords = recordFault(failure);
+        if (aboutRecords != null) {
+            suspect(batch, aboutRecords);
+        }
+        if (failure instanceof InvalidConfigurationException fatal) {
             // Authorization, authentication, unsupported versions: retrying cannot help; an operator must act.
             throw fatal;
         } else if (failure instanceof BeforeCommitFailed stored) {
             retryLater(batch, "cannot finish a batch before its commit: " + stored.getCause());
         } else if (failure instanceof ApplicationRecoverableException) {
             retryLater(batch, "fenced: " + failure);
+        } else if (failure instanceof CommitOutcomeUnknown) {
+            resync = true;
+            retryLater(batch, failure.getMessage());
         } else {
             retryLater(batch, "transaction failed: " + failure);
         }
@@ -324,6 +433,10 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     /** On the committer's thread: store the batch's outcomes, then commit its outputs and offsets. */
     private void commit(InFlight.Batch<R> batch, ConsumerGroupMetadata group) {
         long start = System.nanoTime();
+        if (producer == null) {
+            // Lost with a fence or an unknown commit, and not yet made again: no transaction without it.
+            producer = newProducer();
+        }
         try {
             handler.beforeCommit(batch.results());
         } catch (Exception e) {
@@ -335,19 +448,134 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
                 producer.send(output);
             }
             producer.sendOffsetsToTransaction(batch.offsets(), group);
-            producer.commitTransaction();
+            commitTransaction();
             countCommitted(batch, System.nanoTime() - start);
-        } catch (InvalidConfigurationException e) {
+        } catch (InvalidConfigurationException | CommitOutcomeUnknown e) {
             throw e;
         } catch (ApplicationRecoverableException e) {
             log.error("{}: producer {} was fenced: another instance uses the same transactional id; give each"
                     + " instance its own BW_INSTANCE_ID", settings.name(), settings.transactionalId());
-            closeQuietly(producer);
-            producer = newProducer();
+            replaceProducer();
             throw e;
-        } catch (KafkaException e) {
+        } catch (KafkaException | IllegalStateException e) {
             abortQuietly();
             throw e;
+        }
+    }
+
+    /**
+     * Commits the open transaction. A commit that times out must be retried (Kafka will not abort it); if it has not
+     * gone through within {@link #COMMIT_RETRY}, or the loop is stopping, its outcome is unknown.
+     */
+    private void commitTransaction() {
+        long deadline = System.nanoTime() + COMMIT_RETRY.toNanos();
+        while (true) {
+            try {
+                producer.commitTransaction();
+                return;
+            } catch (TimeoutException e) {
+                if (!running || System.nanoTime() - deadline > 0) {
+                    replaceProducer();
+                    throw new CommitOutcomeUnknown(e);
+                }
+                log.warn("{}: the commit timed out; retrying it: {}", settings.name(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Closes the producer and makes a new one with the same transactional id, which ends whatever the old one left
+     * open. If that cannot be done now, the producer stays null and the next commit makes it.
+     */
+    private void replaceProducer() {
+        KafkaProducer<byte[], byte[]> old = producer;
+        producer = null;
+        if (old != null) {
+            closeQuietly(() -> old.close(Duration.ZERO));
+        }
+        try {
+            producer = newProducer();
+        } catch (InvalidConfigurationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            log.warn("{}: cannot make a new producer yet ({}); the next commit tries again", settings.name(),
+                    e.toString());
+        }
+    }
+
+    /** A commit that neither went through nor failed in time: it may have committed. */
+    private static final class CommitOutcomeUnknown extends RuntimeException {
+        CommitOutcomeUnknown(Throwable cause) {
+            super("the commit's outcome is unknown (" + cause + "); resuming from the group's committed offsets", cause);
+        }
+    }
+
+    /** A record that failed a transaction alone: the next time it is handled, it is dead-lettered. */
+    private record Poison(long offset, int failures, Throwable cause) {
+    }
+
+    /** The error in {@code failure}'s causes that is about the records sent, not about Kafka or the network. */
+    private static Throwable recordFault(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof RecordTooLargeException || cause instanceof RecordBatchTooLargeException
+                    || cause instanceof InvalidRecordException || cause instanceof SerializationException
+                    || cause instanceof InvalidTopicException) {
+                return cause;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A transaction failed because of what its records held. A batch of one names its culprit, which is
+     * dead-lettered when handled again; a larger batch is committed again one record per transaction, to find it.
+     */
+    private void suspect(InFlight.Batch<R> batch, Throwable cause) {
+        long inputs = batch.inputsByTopic().values().stream().mapToLong(Long::longValue).sum();
+        if (inputs == 1) {
+            Map.Entry<TopicPartition, Long> only = batch.firstOffsets().entrySet().iterator().next();
+            poison.merge(only.getKey(), new Poison(only.getValue(), 1, cause), (known, fresh) ->
+                    known.offset() == fresh.offset() ? new Poison(known.offset(), known.failures() + 1, cause) : fresh);
+            log.warn("{}: {}-{} failed a transaction alone ({}); it is dead-lettered", settings.name(),
+                    only.getKey(), only.getValue(), cause.toString());
+        } else {
+            isolating = Math.max(isolating, inputs + inFlight.size());
+            log.warn("{}: a transaction of {} records failed ({}); committing them one at a time to find which",
+                    settings.name(), inputs, cause.toString());
+        }
+    }
+
+    /** After a commit whose outcome is unknown: resume every partition from the group's committed offset. */
+    private void resync() {
+        if (System.nanoTime() < resumeAtNanos) {
+            return;
+        }
+        try {
+            if (producer == null) {
+                producer = newProducer();
+            }
+            Set<TopicPartition> assignment = consumer.assignment();
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assignment, COMMITTED_READ_TIMEOUT);
+            List<TopicPartition> fromStart = new ArrayList<>();
+            for (TopicPartition partition : assignment) {
+                OffsetAndMetadata offset = committed.get(partition);
+                if (offset == null) {
+                    fromStart.add(partition);
+                } else {
+                    consumer.seek(partition, offset.offset());
+                }
+            }
+            consumer.seekToBeginning(fromStart);
+            resync = false;
+            log.info("{}: resumed from the group's committed offsets after a commit of unknown outcome",
+                    settings.name());
+        } catch (InvalidConfigurationException e) {
+            throw e;
+        } catch (KafkaException e) {
+            log.warn("{}: cannot read the committed offsets yet ({}); trying again in {} ms", settings.name(),
+                    e.toString(), backoff.toMillis());
+            resumeAtNanos = System.nanoTime() + backoff.toNanos();
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
     }
 
@@ -392,7 +620,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
         log.warn("{}: {}; handling {} partition(s) again from their last commit in {} ms", settings.name(), why,
                 rewind.size(), backoff.toMillis());
-        resumeAtNanos = System.nanoTime() + backoff.toNanos();
+        resumeAtNanos = OutsideTime.plusNanosSaturated(System.nanoTime(), backoff);
         backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
     }
 
@@ -416,6 +644,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private void forget(Collection<TopicPartition> partitions) {
         inFlight.abandon(partitions);
         waiting.forget(partitions);
+        partitions.forEach(poison::remove);
     }
 
     private KafkaProducer<byte[], byte[]> newProducer() {
@@ -429,10 +658,9 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private void abortQuietly() {
         try {
             producer.abortTransaction();
-        } catch (KafkaException e) {
+        } catch (KafkaException | IllegalStateException e) {
             log.warn("{}: abort failed ({}); starting a new producer", settings.name(), e.toString());
-            closeQuietly(producer);
-            producer = newProducer();
+            replaceProducer();
         }
     }
 

@@ -59,6 +59,12 @@ final class InFlight<R> {
 
     /** Takes every partition's finished prefix. */
     Batch<R> takeDone() {
+        return takeDone(Integer.MAX_VALUE);
+    }
+
+    /** Takes finished prefixes, {@code max} records at most: one, to commit a record in a transaction of its own. */
+    Batch<R> takeDone(int max) {
+        int taken = 0;
         List<R> results = new ArrayList<>();
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -68,7 +74,8 @@ final class InFlight<R> {
             Map.Entry<TopicPartition, ArrayDeque<Pending<R>>> entry = it.next();
             ArrayDeque<Pending<R>> queue = entry.getValue();
             long next = -1;
-            while (!queue.isEmpty() && queue.peekFirst().future().isDone()) {
+            while (!queue.isEmpty() && queue.peekFirst().future().isDone() && taken < max) {
+                taken++;
                 Pending<R> pending = queue.pollFirst();
                 size--;
                 firstOffsets.putIfAbsent(entry.getKey(), pending.offset());

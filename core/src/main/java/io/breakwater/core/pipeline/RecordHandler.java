@@ -27,6 +27,20 @@ public interface RecordHandler<R> {
      */
     R handle(ConsumerRecord<byte[], byte[]> record) throws Exception;
 
+    /**
+     * The outcome of a record that the loop dead-letters instead of handling it to the end: {@link #handle} threw,
+     * what it produced does not fit its topic, or its outputs made the transaction fail twice ({@code reason} is one
+     * of {@link DeadLetters}' reasons). A handler whose work was accepted from a caller ends that work here (a
+     * {@code failed} outcome, say), so nothing accepted stays pending: the result's outputs commit with the dead
+     * letter, and {@link #beforeCommit} sees the result. Runs on a worker thread; must not throw (if it does, the dead
+     * letter commits alone).
+     *
+     * @return the result, or null for nothing but the dead letter
+     */
+    default R failed(ConsumerRecord<byte[], byte[]> record, String reason, Throwable error) {
+        return null;
+    }
+
     /** The records a result produces, committed in the same transaction as the input's offset. */
     List<ProducerRecord<byte[], byte[]>> outputs(R result);
 

@@ -14,6 +14,8 @@ import java.util.function.IntSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
+import io.breakwater.core.time.OutsideTime;
+
 /**
  * Records fetched but not yet handed to the workers, in offset order per partition, and the partitions holding
  * because their next record is not due. Used by the loop's thread alone.
@@ -43,7 +45,7 @@ final class Waiting {
              it.hasNext() && room.getAsInt() > 0; ) {
             Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> entry = it.next();
             TopicPartition partition = entry.getKey();
-            if (heldUntilNanos.getOrDefault(partition, now) > now) {
+            if (heldUntilNanos.getOrDefault(partition, now) - now > 0) {
                 continue;
             }
             heldUntilNanos.remove(partition);
@@ -51,7 +53,7 @@ final class Waiting {
             while (!queue.isEmpty() && room.getAsInt() > 0) {
                 Duration hold = admission.holdFor(queue.peekFirst());
                 if (!hold.isZero() && !hold.isNegative()) {
-                    heldUntilNanos.put(partition, now + hold.toNanos());
+                    heldUntilNanos.put(partition, OutsideTime.plusNanosSaturated(now, hold));
                     break;
                 }
                 handle.accept(queue.pollFirst());

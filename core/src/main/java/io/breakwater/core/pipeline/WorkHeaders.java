@@ -3,6 +3,8 @@ package io.breakwater.core.pipeline;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 import org.apache.kafka.common.header.Header;
@@ -33,6 +35,12 @@ public final class WorkHeaders {
     public static final String DEAD_LETTERED_AT = "bw.dead-lettered-at";
     /** On work put back from a dead-letter topic: {@code topic/partition/offset} of the dead letter. */
     public static final String REPLAYED_FROM = "bw.replayed-from";
+
+    /**
+     * Where headers in Breakwater's namespace go when they arrive from a producer: kept for an operator to read,
+     * never trusted (a producer could otherwise set a park count, a not-before, or a dead letter's way home).
+     */
+    public static final String UNTRUSTED_PREFIX = "untrusted.";
 
     private static final String PREFIX = "bw.";
     private static final int MAX_MESSAGE_CHARS = 2000;
@@ -85,6 +93,29 @@ public final class WorkHeaders {
             }
         }
         return copy;
+    }
+
+    /**
+     * Moves every header in Breakwater's namespace aside (renamed with {@value #UNTRUSTED_PREFIX} in front), except
+     * {@value #REPLAYED_FROM}: it only asks for the work to be tried afresh, which any producer may ask by sending it
+     * again. For records on topics that producers write to; the pipeline's own topics keep their headers.
+     *
+     * @return how many headers were moved aside
+     */
+    public static int distrust(Headers headers) {
+        List<Header> moved = new ArrayList<>();
+        for (Header header : headers) {
+            if (header.key().startsWith(PREFIX) && !header.key().equals(REPLAYED_FROM)) {
+                moved.add(header);
+            }
+        }
+        for (Header header : moved) {
+            headers.remove(header.key());
+        }
+        for (Header header : moved) {
+            headers.add(UNTRUSTED_PREFIX + header.key(), header.value());
+        }
+        return moved.size();
     }
 
     /** Sets the origin to where this record is, unless it already names where the work first came from. */

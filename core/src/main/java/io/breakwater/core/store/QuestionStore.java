@@ -141,8 +141,9 @@ public final class QuestionStore {
     }
 
     /**
-     * The answered outcomes among {@code ids}. A worker asks before answering, so that work replayed after a crash
-     * republishes the stored answer instead of asking the LLM again and storing a second, different one.
+     * The ended outcomes (answered or failed) among {@code ids}. A worker asks before answering, so that work
+     * replayed after a crash republishes the stored outcome instead of asking the LLM again and storing a second,
+     * different one: a question that a caller has seen end never ends again another way.
      */
     public Map<String, AnswerEvent> findAnswered(Collection<String> ids) {
         Map<String, AnswerEvent> answered = new HashMap<>();
@@ -152,6 +153,11 @@ public final class QuestionStore {
         // By _id alone (an index look-up everywhere), the status checked here.
         for (Document document : questions.find(Filters.in("_id", ids))) {
             QuestionRecord record = toRecord(document);
+            if (record.status() == QuestionStatus.FAILED) {
+                answered.put(record.id(), AnswerEvent.failed(record.id(), record.question(), record.reason(),
+                        record.answeredAt()));
+                continue;
+            }
             if (record.status() != QuestionStatus.ANSWERED) {
                 continue;
             }

@@ -132,6 +132,21 @@ public record Topics(Topic<String, QuestionEvent> questions,
                 .withConfig("min.cleanable.dirty.ratio", "0.1");
     }
 
+    /**
+     * The topic whose work a dead-letter topic holds, where its letters may be put back: {@code qa.questions} for
+     * {@code qa.questions.dlq} (parked questions too start over there), {@code crawl.jobs} for {@code crawl.jobs.dlq}.
+     * Empty for any other topic: breaker events are not work to replay.
+     */
+    public java.util.Optional<String> homeOf(String deadLetterTopic) {
+        if (deadLetterTopic.equals(questionsDeadLetter.name())) {
+            return java.util.Optional.of(questions.name());
+        }
+        if (deadLetterTopic.equals(crawlJobsDeadLetter.name())) {
+            return java.util.Optional.of(crawlJobs.name());
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Every topic, for creation at start. */
     public List<Topic<?, ?>> all() {
         return List.of(questions, answers, parkedQuestions, questionsDeadLetter, deadLetterReplays, breakerEvents,

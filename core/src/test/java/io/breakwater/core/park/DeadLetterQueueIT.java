@@ -45,7 +45,7 @@ class DeadLetterQueueIT {
             TopicAdmin.ensure(admin, topics.all());
         }
         probe = new TopicProbe(servers.bootstrapServers());
-        queue = new DeadLetterQueue(kafka, topics.deadLetterReplays());
+        queue = new DeadLetterQueue(kafka, topics);
         dlq = topics.questionsDeadLetter().name();
     }
 

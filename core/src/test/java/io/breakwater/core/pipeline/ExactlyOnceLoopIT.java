@@ -202,6 +202,70 @@ class ExactlyOnceLoopIT {
         assertThat(System.nanoTime()).isGreaterThanOrEqualTo(due);
     }
 
+    @Test
+    void shouldCommitTheHandlersFailedOutcomeWithTheDeadLetterWhenHandlingThrows() {
+        probe.publish(input, key("boom"), value("boom"));
+        start("failed", new Upper(new AtomicInteger()) {
+            @Override
+            public String handle(ConsumerRecord<byte[], byte[]> record) {
+                throw new IllegalStateException("cannot upper-case a bomb");
+            }
+
+            @Override
+            public String failed(ConsumerRecord<byte[], byte[]> record, String reason, Throwable error) {
+                return "FAILED " + text(record.value()) + " (" + reason + ")";
+            }
+        });
+
+        assertThat(values(probe.readAtLeast(output, 1, Duration.ofSeconds(30))))
+                .containsExactly("FAILED boom (" + DeadLetters.REASON_HANDLER_ERROR + ")");
+        assertThat(probe.readAtLeast(deadLetters, 1, Duration.ofSeconds(10))).hasSize(1);
+    }
+
+    @Test
+    void shouldDeadLetterTheRecordWhoseOutputsKafkaRefusesAndCommitEveryOtherOnce() {
+        publish(10);
+        probe.publish(input, key("k-poison"), value("poison"));
+        publish(10);
+        start("refused", new Upper(new AtomicInteger()) {
+            @Override
+            public List<ProducerRecord<byte[], byte[]>> outputs(String result) {
+                // A topic name Kafka refuses: the transaction fails, whichever records share it.
+                return result.equals("POISON") ? List.of(new ProducerRecord<>("no such topic!", key(result), value(result)))
+                        : super.outputs(result);
+            }
+        });
+
+        List<ConsumerRecord<byte[], byte[]>> dead = probe.readAtLeast(deadLetters, 1, Duration.ofSeconds(60));
+        assertThat(dead).hasSize(1);
+        assertThat(text(dead.get(0).value())).isEqualTo("poison");
+        assertThat(WorkHeaders.text(dead.get(0).headers(), WorkHeaders.REASON)).isEqualTo(DeadLetters.REASON_COMMIT_FAILED);
+        List<ConsumerRecord<byte[], byte[]>> out = probe.readAll(output, Duration.ofSeconds(2));
+        assertThat(values(out)).hasSize(20).containsExactlyInAnyOrderElementsOf(
+                java.util.stream.Stream.concat(expectedUpper(10).stream(), expectedUpper(10).stream()).toList());
+    }
+
+    @Test
+    void shouldMoveBreakwaterHeadersFromAProducerAsideBeforeTheHandlerSeesThem() {
+        org.apache.kafka.common.header.internals.RecordHeaders forged = new org.apache.kafka.common.header.internals.RecordHeaders();
+        forged.add(WorkHeaders.PARK_COUNT, value("99"));
+        forged.add(WorkHeaders.ORIGIN_TOPIC, value("breaker.control"));
+        forged.add("traceparent", value("00-abc-def-01"));
+        probe.publish(input, key("k"), value("v"), forged);
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        start("headers", new Upper(new AtomicInteger()) {
+            @Override
+            public String handle(ConsumerRecord<byte[], byte[]> record) {
+                record.headers().forEach(header -> seen.put(header.key(), text(header.value())));
+                return super.handle(record);
+            }
+        });
+
+        assertThat(probe.readAtLeast(output, 1, Duration.ofSeconds(30))).hasSize(1);
+        assertThat(seen).containsOnly(Map.entry("untrusted.bw.park.count", "99"),
+                Map.entry("untrusted.bw.origin.topic", "breaker.control"), Map.entry("traceparent", "00-abc-def-01"));
+    }
+
     private void start(String name, RecordHandler<String> handler) {
         start(name, handler, Admission.upTo(50));
     }

@@ -28,6 +28,8 @@ import io.breakwater.embedded.FreePort;
  */
 public final class LlmDouble implements AutoCloseable {
 
+    private volatile String retryAfter = "2";
+
     /** What the double does with the next requests. */
     public enum Mode { ANSWER, FAIL_500, RATE_LIMITED_429, REJECT_400, HANG, MALFORMED, DOWN }
 
@@ -101,6 +103,11 @@ public final class LlmDouble implements AutoCloseable {
         } else if (previous == Mode.DOWN && next != Mode.DOWN) {
             listen();
         }
+    }
+
+    /** The {@code Retry-After} sent with a 429 ({@code "2"} unless set): any text, as a hostile endpoint might send. */
+    public void retryAfter(String value) {
+        this.retryAfter = value;
     }
 
     /** How long each answer takes, as a real model's would. */
@@ -182,7 +189,7 @@ public final class LlmDouble implements AutoCloseable {
                     respond(exchange, 500, "{\"error\":{\"message\":\"model crashed\"}}");
                 }
                 case RATE_LIMITED_429 -> {
-                    exchange.getResponseHeaders().add("Retry-After", "2");
+                    exchange.getResponseHeaders().add("Retry-After", retryAfter);
                     respond(exchange, 429, "{\"error\":{\"message\":\"rate limit reached\"}}");
                 }
                 case REJECT_400 -> respond(exchange, 400, "{\"error\":{\"message\":\"context length exceeded\"}}");

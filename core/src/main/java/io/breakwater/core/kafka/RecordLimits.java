@@ -1,0 +1,127 @@
+package io.breakwater.core.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.header.Header;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
+import io.breakwater.core.config.KafkaSettings;
+
+/**
+ * How large a record each topic takes: its {@code max.message.bytes}, read from the cluster once per topic (and again
+ * after {@link #REFRESH}), so that a record the broker would refuse is found before it is sent, not by a transaction
+ * that aborts on every retry. A topic whose setting cannot be read counts as {@link #DEFAULT_MAX_BYTES}. The
+ * estimate is of the record uncompressed, which is what the producer checks too: a record that passes fits,
+ * whatever compression does. Thread-safe.
+ */
+public final class RecordLimits implements AutoCloseable {
+
+    /** Kafka's default {@code max.message.bytes} (1 MiB plus a batch header): what a topic takes unless set. */
+    public static final int DEFAULT_MAX_BYTES = 1_048_588;
+    /**
+     * The producers' {@code max.request.size}: above the largest topic limit the catalogue sets (2 MiB for
+     * {@code crawl.pages}), so the topic's limit, checked here, is the one that decides.
+     */
+    public static final int MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+    /** Room for a record's framing in a batch: offsets, lengths, timestamps, the batch header. */
+    static final int OVERHEAD_BYTES = 128;
+    static final Duration REFRESH = Duration.ofMinutes(10);
+    private static final Duration DESCRIBE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Admin admin;
+    private final Cache<String, Integer> byTopic = Caffeine.newBuilder().maximumSize(1_000)
+            .expireAfterWrite(REFRESH).build();
+    /** Topics whose limit could not be read lately: the default stands for them a while, then they are asked again. */
+    private final Cache<String, Integer> unread = Caffeine.newBuilder().maximumSize(1_000)
+            .expireAfterWrite(Duration.ofSeconds(30)).build();
+
+    private RecordLimits(Admin admin) {
+        this.admin = admin;
+    }
+
+    /** Limits read from the cluster {@code kafka} names. */
+    public static RecordLimits of(KafkaSettings kafka, String clientId) {
+        return new RecordLimits(KafkaClients.createAdmin(kafka, clientId));
+    }
+
+    /** Limits known in advance, for tests: {@code limits} by topic, the default for any other. */
+    public static RecordLimits fixed(Map<String, Integer> limits) {
+        RecordLimits fixed = new RecordLimits(null);
+        fixed.byTopic.putAll(limits);
+        return fixed;
+    }
+
+    /** The most bytes a record on {@code topic} may have. */
+    public int maxBytes(String topic) {
+        Integer known = byTopic.getIfPresent(topic);
+        if (known == null) {
+            known = unread.getIfPresent(topic);
+        }
+        if (known != null) {
+            return known;
+        }
+        Integer read = describe(topic);
+        if (read == null) {
+            unread.put(topic, DEFAULT_MAX_BYTES);
+            return DEFAULT_MAX_BYTES;
+        }
+        byTopic.put(topic, read);
+        return read;
+    }
+
+    /** Whether {@code record} fits its topic. */
+    public boolean fits(ProducerRecord<byte[], byte[]> record) {
+        return sizeOf(record) <= maxBytes(record.topic());
+    }
+
+    /** {@code record}'s size as the broker counts it, uncompressed: key, value, headers and framing. */
+    public static int sizeOf(ProducerRecord<byte[], byte[]> record) {
+        long size = OVERHEAD_BYTES + length(record.key()) + length(record.value());
+        for (Header header : record.headers()) {
+            size += header.key().getBytes(StandardCharsets.UTF_8).length + length(header.value()) + 8;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, size);
+    }
+
+    /** The topic's limit as the cluster has it, or null if it cannot be read now. */
+    private Integer describe(String topic) {
+        if (admin == null) {
+            return DEFAULT_MAX_BYTES;
+        }
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try {
+            Config config = admin.describeConfigs(java.util.List.of(resource)).all()
+                    .get(DESCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource);
+            ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            return entry == null || entry.value() == null ? DEFAULT_MAX_BYTES : Integer.parseInt(entry.value());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            // Unreadable now (Kafka away, not authorized): the default is safe for every topic left at it.
+            return null;
+        }
+    }
+
+    private static int length(byte[] bytes) {
+        return bytes == null ? 0 : bytes.length;
+    }
+
+    @Override
+    public void close() {
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
+        }
+    }
+}
