@@ -73,6 +73,19 @@ public final class ReplayAdmission implements Admission {
     }
 
     @Override
+    public boolean mustWait(ConsumerRecord<byte[], byte[]> record) {
+        Optional<Instant> notBefore = WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE);
+        if (notBefore.isPresent() && notBefore.get().isAfter(clock.instant())) {
+            return true;
+        }
+        if (shared == null) {
+            BreakerPolicy breaker = breakerOf.apply(record);
+            return breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE;
+        }
+        return false;
+    }
+
+    @Override
     public Duration holdFor(ConsumerRecord<byte[], byte[]> record) {
         Optional<Instant> notBefore = WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE);
         Instant now = clock.instant();

@@ -35,4 +35,12 @@ public interface Admission {
      * so each partition is handled oldest first.
      */
     Duration holdFor(ConsumerRecord<byte[], byte[]> record);
+
+    /**
+     * Whether {@code record} has a wait of its own (its not-before, its own breaker), apart from any rate or
+     * capacity: used to tell whether the records behind a held one could go on without it. Counts nothing.
+     */
+    default boolean mustWait(ConsumerRecord<byte[], byte[]> record) {
+        return false;
+    }
 }

@@ -273,7 +273,20 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private void admit() {
         int capacity = admission.capacity();
         waiting.admit(admission, () -> capacity - inFlight.size(), record -> inFlight.add(
-                new TopicPartition(record.topic(), record.partition()), record.offset(), workers.submit(() -> handle(record))));
+                new TopicPartition(record.topic(), record.partition()), record.offset(), workers.submit(() -> handle(record))),
+                settings.inputTopics().equals(List.of(String.valueOf(settings.parkedTopic()))) ? this::requeue : null);
+    }
+
+    /**
+     * Sends a held parked record to the end of its topic, unchanged, in the transaction that moves its offset on, so
+     * that the records behind it need not wait for it. Only parked work is requeued: its order is not promised.
+     */
+    private void requeue(ConsumerRecord<byte[], byte[]> record) {
+        ProducerRecord<byte[], byte[]> again = new ProducerRecord<>(record.topic(), null, record.key(), record.value(),
+                record.headers());
+        inFlight.add(new TopicPartition(record.topic(), record.partition()), record.offset(),
+                java.util.concurrent.CompletableFuture.completedFuture(new InFlight.Done<R>(null, List.of(again))));
+        progress.release();
     }
 
     private InFlight.Done<R> handle(ConsumerRecord<byte[], byte[]> record) {

@@ -22,6 +22,13 @@ import io.breakwater.core.time.OutsideTime;
  */
 final class Waiting {
 
+    /**
+     * A record held longer than this, with a record behind it that has no wait of its own, goes to the end of its
+     * topic instead of holding the partition: one far-off not-before, or one dead host's breaker, must not stop the
+     * work behind it.
+     */
+    static final Duration REQUEUE_AFTER = Duration.ofSeconds(1);
+
     private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> partitions = new LinkedHashMap<>();
     private final Map<TopicPartition, Long> heldUntilNanos = new HashMap<>();
 
@@ -40,6 +47,16 @@ final class Waiting {
      * whose next record the admission holds waits, with the records behind it, until the hold ends.
      */
     void admit(Admission admission, IntSupplier room, Consumer<ConsumerRecord<byte[], byte[]>> handle) {
+        admit(admission, room, handle, null);
+    }
+
+    /**
+     * As {@link #admit(Admission, IntSupplier, Consumer)}; and where a record is held longer than
+     * {@link #REQUEUE_AFTER} while the one behind it has no wait of its own, that record goes to {@code requeue}
+     * (to be sent to the end of its topic) and the partition goes on. Without {@code requeue}, partitions hold.
+     */
+    void admit(Admission admission, IntSupplier room, Consumer<ConsumerRecord<byte[], byte[]>> handle,
+               Consumer<ConsumerRecord<byte[], byte[]>> requeue) {
         long now = System.nanoTime();
         for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>>> it = partitions.entrySet().iterator();
              it.hasNext() && room.getAsInt() > 0; ) {
@@ -52,6 +69,11 @@ final class Waiting {
             ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = entry.getValue();
             while (!queue.isEmpty() && room.getAsInt() > 0) {
                 Duration hold = admission.holdFor(queue.peekFirst());
+                if (requeue != null && hold.compareTo(REQUEUE_AFTER) > 0 && queue.size() > 1
+                        && !admission.mustWait(secondOf(queue))) {
+                    requeue.accept(queue.pollFirst());
+                    continue;
+                }
                 if (!hold.isZero() && !hold.isNegative()) {
                     heldUntilNanos.put(partition, OutsideTime.plusNanosSaturated(now, hold));
                     break;
@@ -62,6 +84,12 @@ final class Waiting {
                 it.remove();
             }
         }
+    }
+
+    private static ConsumerRecord<byte[], byte[]> secondOf(ArrayDeque<ConsumerRecord<byte[], byte[]>> queue) {
+        Iterator<ConsumerRecord<byte[], byte[]>> it = queue.iterator();
+        it.next();
+        return it.next();
     }
 
     /** Each partition's oldest waiting offset: where to resume if the waiting records are given up. */

@@ -266,6 +266,37 @@ class ExactlyOnceLoopIT {
                 Map.entry("untrusted.bw.origin.topic", "breaker.control"), Map.entry("traceparent", "00-abc-def-01"));
     }
 
+    @Test
+    void shouldSendAParkedRecordDueInAnHourToTheEndOfItsTopicInsteadOfHoldingTheRecordsBehindIt() {
+        probe.publish(input, key("later"), value("later"));
+        String samePartition = "later";
+        probe.publish(input, key(samePartition), value("now"));
+        AtomicInteger handled = new AtomicInteger();
+        LoopSettings replay = new LoopSettings("replay", List.of(input), deadLetters, "group-" + input,
+                "tx-" + input + "-replay", 4, Duration.ofMillis(50), input);
+        loops.add(ExactlyOnceLoop.start(replay, kafka, new Upper(handled), new Admission() {
+            @Override
+            public int capacity() {
+                return 4;
+            }
+
+            @Override
+            public Duration holdFor(ConsumerRecord<byte[], byte[]> record) {
+                return mustWait(record) ? Duration.ofHours(1) : Duration.ZERO;
+            }
+
+            @Override
+            public boolean mustWait(ConsumerRecord<byte[], byte[]> record) {
+                return text(record.value()).equals("later");
+            }
+        }, failures::add));
+
+        assertThat(values(probe.readAtLeast(output, 1, Duration.ofSeconds(30)))).containsExactly("NOW");
+        List<ConsumerRecord<byte[], byte[]>> parked = probe.readAtLeast(input, 3, Duration.ofSeconds(30));
+        assertThat(values(parked)).containsExactly("later", "now", "later");
+        assertThat(handled.get()).isEqualTo(1);
+    }
+
     private void start(String name, RecordHandler<String> handler) {
         start(name, handler, Admission.upTo(50));
     }
