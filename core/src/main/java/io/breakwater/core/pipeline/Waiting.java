@@ -68,9 +68,9 @@ final class Waiting {
             heldUntilNanos.remove(partition);
             ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = entry.getValue();
             while (!queue.isEmpty() && room.getAsInt() > 0) {
-                Duration hold = admission.holdFor(queue.peekFirst());
+                Duration hold = holdFor(admission, queue.peekFirst());
                 if (requeue != null && hold.compareTo(REQUEUE_AFTER) > 0 && queue.size() > 1
-                        && !admission.mustWait(secondOf(queue))) {
+                        && !mustWait(admission, secondOf(queue))) {
                     requeue.accept(queue.pollFirst());
                     continue;
                 }
@@ -83,6 +83,27 @@ final class Waiting {
             if (queue.isEmpty()) {
                 it.remove();
             }
+        }
+    }
+
+    /**
+     * The admission's hold for {@code record}; none if it cannot tell (a record it cannot read): the handler then
+     * meets the record, and dead-letters it if it is bad, instead of the loop stopping on it.
+     */
+    private static Duration holdFor(Admission admission, ConsumerRecord<byte[], byte[]> record) {
+        try {
+            Duration hold = admission.holdFor(record);
+            return hold == null ? Duration.ZERO : hold;
+        } catch (RuntimeException e) {
+            return Duration.ZERO;
+        }
+    }
+
+    private static boolean mustWait(Admission admission, ConsumerRecord<byte[], byte[]> record) {
+        try {
+            return admission.mustWait(record);
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

@@ -34,4 +34,26 @@ class WaitingTest {
         assertThat(admitted).isEmpty();
         assertThat(waiting.firstOffsets()).containsValue(7L);
     }
+
+    @Test
+    void shouldHandARecordOnWhenTheAdmissionCannotReadIt() {
+        Waiting waiting = new Waiting();
+        waiting.add(new ConsumerRecord<>("parked", 0, 3, new byte[0], "not a job".getBytes()));
+        List<ConsumerRecord<byte[], byte[]>> admitted = new ArrayList<>();
+        Admission choking = new Admission() {
+            @Override
+            public int capacity() {
+                return 10;
+            }
+
+            @Override
+            public Duration holdFor(ConsumerRecord<byte[], byte[]> record) {
+                throw new IllegalArgumentException("no host in 'not a job'");
+            }
+        };
+
+        waiting.admit(choking, () -> 10, admitted::add);
+
+        assertThat(admitted).extracting(ConsumerRecord::offset).containsExactly(3L);
+    }
 }
