@@ -29,6 +29,11 @@ public final class ReplayAdmission implements Admission {
      * written by hand, a clock that jumped) costs a look every half minute, never a wait that outlives its reason.
      */
     static final Duration MAX_HOLD = Duration.ofSeconds(30);
+    /**
+     * A not-before further ahead than this is not one Breakwater wrote (its waits are at most the park backoff, or
+     * a clamped Retry-After): the record counts as due instead of holding its partition for a forger's century.
+     */
+    static final Duration MAX_NOT_BEFORE_AHEAD = Duration.ofDays(1);
 
     private final BreakerPolicy shared;
     private final Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf;
@@ -72,10 +77,17 @@ public final class ReplayAdmission implements Admission {
         };
     }
 
+    /** The record's not-before, unless it is unreadable or further ahead than {@link #MAX_NOT_BEFORE_AHEAD}. */
+    private Optional<Instant> notBefore(ConsumerRecord<byte[], byte[]> record, Instant now) {
+        return WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE)
+                .filter(at -> !at.isAfter(OutsideTime.plusSaturated(now, MAX_NOT_BEFORE_AHEAD)));
+    }
+
     @Override
     public boolean mustWait(ConsumerRecord<byte[], byte[]> record) {
-        Optional<Instant> notBefore = WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE);
-        if (notBefore.isPresent() && notBefore.get().isAfter(clock.instant())) {
+        Instant now = clock.instant();
+        Optional<Instant> notBefore = notBefore(record, now);
+        if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return true;
         }
         if (shared == null) {
@@ -87,8 +99,8 @@ public final class ReplayAdmission implements Admission {
 
     @Override
     public Duration holdFor(ConsumerRecord<byte[], byte[]> record) {
-        Optional<Instant> notBefore = WorkHeaders.instant(record.headers(), WorkHeaders.NOT_BEFORE);
         Instant now = clock.instant();
+        Optional<Instant> notBefore = notBefore(record, now);
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return OutsideTime.clamp(Duration.between(now, notBefore.get()), MAX_HOLD);
         }

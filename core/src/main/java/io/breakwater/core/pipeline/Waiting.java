@@ -67,10 +67,13 @@ final class Waiting {
             }
             heldUntilNanos.remove(partition);
             ArrayDeque<ConsumerRecord<byte[], byte[]>> queue = entry.getValue();
+            // Once a due record is known to be behind, it stays behind until it is reached: the queue is scanned
+            // once per partition, not once per requeued record.
+            boolean dueBehind = false;
             while (!queue.isEmpty() && room.getAsInt() > 0) {
                 Duration hold = holdFor(admission, queue.peekFirst());
-                if (requeue != null && hold.compareTo(REQUEUE_AFTER) > 0 && queue.size() > 1
-                        && !mustWait(admission, secondOf(queue))) {
+                if (requeue != null && hold.compareTo(REQUEUE_AFTER) > 0
+                        && (dueBehind || (dueBehind = anyDueBehind(admission, queue)))) {
                     requeue.accept(queue.pollFirst());
                     continue;
                 }
@@ -78,6 +81,7 @@ final class Waiting {
                     heldUntilNanos.put(partition, OutsideTime.plusNanosSaturated(now, hold));
                     break;
                 }
+                dueBehind = false;
                 handle.accept(queue.pollFirst());
             }
             if (queue.isEmpty()) {
@@ -107,10 +111,16 @@ final class Waiting {
         }
     }
 
-    private static ConsumerRecord<byte[], byte[]> secondOf(ArrayDeque<ConsumerRecord<byte[], byte[]>> queue) {
+    /** Whether a record behind the first has no wait of its own: then the first need not hold them all. */
+    private static boolean anyDueBehind(Admission admission, ArrayDeque<ConsumerRecord<byte[], byte[]>> queue) {
         Iterator<ConsumerRecord<byte[], byte[]>> it = queue.iterator();
         it.next();
-        return it.next();
+        while (it.hasNext()) {
+            if (!mustWait(admission, it.next())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Each partition's oldest waiting offset: where to resume if the waiting records are given up. */
