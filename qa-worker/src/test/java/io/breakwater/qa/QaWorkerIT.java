@@ -478,6 +478,21 @@ class QaWorkerIT {
         awaitStatuses(List.of("huge"), QuestionStatus.FAILED);
     }
 
+    @Test
+    void shouldRepublishAStoredFailureInsteadOfAskingAgainWhenItsTransactionDidNotCommit() {
+        LlmDouble llm = startLlm();
+        // As a worker leaves it when it dies between storing an outcome and committing it.
+        store.recordOutcomes(List.of(AnswerEvent.failed("refused", "Rejected before?", "the LLM rejected it", Instant.now())));
+        startWorker();
+
+        publish("refused", "{\"id\":\"refused\",\"question\":\"Rejected before?\"}");
+
+        AnswerEvent outcome = answers(1).get(0);
+        assertThat(outcome.status()).isEqualTo(QuestionStatus.FAILED);
+        assertThat(outcome.reason()).isEqualTo("the LLM rejected it");
+        assertThat(llm.calls()).as("a question a caller has seen fail is not asked again").isZero();
+    }
+
     private LlmDouble startLlm() {
         LlmDouble llm = LlmDouble.start();
         resources.add(llm);
