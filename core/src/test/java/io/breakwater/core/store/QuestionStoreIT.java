@@ -89,7 +89,7 @@ class QuestionStoreIT {
     }
 
     @Test
-    void shouldFindOnlyTheAnsweredAmongIds() {
+    void shouldFindOnlyTheEndedAmongIds() {
         String answered = newId();
         String failed = newId();
         String queued = newId();
@@ -99,8 +99,9 @@ class QuestionStoreIT {
         store.recordQueued(new QuestionEvent(queued, "C?", T0), T0);
 
         assertThat(store.findAnswered(List.of(answered, failed, queued, newId())))
-                .containsOnlyKeys(answered)
-                .hasEntrySatisfying(answered, event -> assertThat(event.answer()).isEqualTo("A."));
+                .containsOnlyKeys(answered, failed)
+                .hasEntrySatisfying(answered, event -> assertThat(event.answer()).isEqualTo("A."))
+                .hasEntrySatisfying(failed, event -> assertThat(event.reason()).isEqualTo("rejected"));
     }
 
     @Test
