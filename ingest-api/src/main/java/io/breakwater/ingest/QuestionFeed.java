@@ -30,14 +30,22 @@ final class QuestionFeed implements AutoCloseable {
     /** What happened to a question. */
     enum News { ENDED, PARKED }
 
-    private final Map<String, Set<Waiter>> waiting = new ConcurrentHashMap<>();
+    private final Map<String, Set<Waiter>> waiting;
     private final String answersTopic;
     private final TopicFollower follower;
 
     private QuestionFeed(KafkaSettings kafka, Topics topics, String clientId) {
+        this.waiting = new ConcurrentHashMap<>();
         this.answersTopic = topics.answers().name();
         this.follower = TopicFollower.startAtEnd(kafka, clientId,
                 List.of(topics.answers().name(), topics.parkedQuestions().name()), this::apply);
+    }
+
+    /** Follows nothing: news arrives through {@link #apply}. For tests, which may watch the map of waiters. */
+    QuestionFeed(String answersTopic, Map<String, Set<Waiter>> waiting) {
+        this.waiting = waiting;
+        this.answersTopic = answersTopic;
+        this.follower = null;
     }
 
     static QuestionFeed start(KafkaSettings kafka, Topics topics, String clientId) {
@@ -54,7 +62,13 @@ final class QuestionFeed implements AutoCloseable {
      */
     CompletableFuture<News> next(String id, Set<News> kinds) {
         Waiter waiter = new Waiter(new CompletableFuture<>(), kinds);
-        waiting.computeIfAbsent(id, ignored -> new CopyOnWriteArraySet<>()).add(waiter);
+        // Added inside compute, atomically with the look-up: added after it, the waiter could land in a set that the
+        // last other waiter's departure had just removed from the map, and never hear its news (a lost wake-up).
+        waiting.compute(id, (ignored, waiters) -> {
+            Set<Waiter> joined = waiters == null ? new CopyOnWriteArraySet<>() : waiters;
+            joined.add(waiter);
+            return joined;
+        });
         waiter.news().whenComplete((news, error) -> waiting.computeIfPresent(id, (ignored, waiters) -> {
             waiters.remove(waiter);
             return waiters.isEmpty() ? null : waiters;
@@ -64,10 +78,12 @@ final class QuestionFeed implements AutoCloseable {
 
     @Override
     public void close() {
-        follower.close();
+        if (follower != null) {
+            follower.close();
+        }
     }
 
-    private void apply(ConsumerRecord<byte[], byte[]> record) {
+    void apply(ConsumerRecord<byte[], byte[]> record) {
         if (record.key() == null) {
             return;
         }
@@ -78,6 +94,6 @@ final class QuestionFeed implements AutoCloseable {
         }
     }
 
-    private record Waiter(CompletableFuture<News> news, Set<News> kinds) {
+    record Waiter(CompletableFuture<News> news, Set<News> kinds) {
     }
 }
