@@ -106,18 +106,21 @@ final class ApiAccess {
         String caller = authenticate(ctx).orElse("address:" + address);
         ctx.attribute(CALLER, caller);
         if (ratePerSecond > 0 && !ctx.method().name().equals("GET")) {
-            RateLimiter limiter = limiters.get(caller,
-                    ignored -> RateLimiter.withBurst(ratePerSecond, burst, System::nanoTime));
-            Duration wait;
-            synchronized (limiter) {
-                wait = limiter.tryTake();
-            }
+            Duration wait = take(caller);
             if (!wait.isZero()) {
                 long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
                 throw new ApiException(429, "Too many requests: at most " + format(ratePerSecond) + " a second ("
                         + format(burst) + " at once) for each API key. Retry in " + seconds + " s.",
                         Map.of("Retry-After", Long.toString(seconds)));
             }
+        }
+    }
+
+    /** Takes one write from {@code caller}'s bucket: zero if it may write now, else how long until it may. */
+    Duration take(String caller) {
+        RateLimiter limiter = limiters.get(caller, ignored -> RateLimiter.withBurst(ratePerSecond, burst, System::nanoTime));
+        synchronized (limiter) {
+            return limiter.tryTake();
         }
     }
 
