@@ -100,12 +100,18 @@ public final class IngestApi implements AutoCloseable {
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.http.maxRequestSize = api.maxBodyBytes();
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.requestLogger.http(HttpMetrics::observe);
             config.routes.before("/api/*", ctx -> {
                 if (!ctx.path().equals(AnswerSocket.PATH)) {
-                    access.check(ctx);
-                    if (ctx.method().name().equals("POST")) {
-                        JsonContent.require(ctx.contentType());
+                    try {
+                        access.check(ctx);
+                        if (ctx.method().name().equals("POST")) {
+                            JsonContent.require(ctx.contentType());
+                        }
+                    } catch (ApiException refused) {
+                        drain(ctx, api.maxBodyBytes());
+                        throw refused;
                     }
                 }
             });
@@ -181,6 +187,19 @@ public final class IngestApi implements AutoCloseable {
     private static boolean llmOpen(FleetHealth fleet) {
         BreakerHealth llm = fleet.breakers().get(BreakerSettings.LLM_SERVICE.name());
         return llm != null && llm.state() == BreakerState.OPEN;
+    }
+
+    /**
+     * Reads and drops the body of a request refused before its body was read, up to {@code limit} bytes: a server
+     * that answers and closes while the client still sends resets the connection, and the client never sees the
+     * answer. Past the limit, the connection closes all the same.
+     */
+    private static void drain(Context ctx, int limit) {
+        try {
+            ctx.req().getInputStream().skipNBytes(Math.min(limit, Math.max(0, ctx.req().getContentLengthLong())));
+        } catch (java.io.IOException | RuntimeException e) {
+            log.debug("Cannot drain a refused request's body: {}", e.toString());
+        }
     }
 
     private static void error(Context ctx, int status, String message) {
