@@ -166,7 +166,13 @@ final class AnswerSocket {
                 return;
             }
             // Wait for news first, then look: an answer that lands in between is not missed.
-            CompletableFuture<QuestionFeed.News> news = feed.next(id, EnumSet.of(QuestionFeed.News.ENDED));
+            CompletableFuture<QuestionFeed.News> news;
+            try {
+                news = feed.next(id, EnumSet.of(QuestionFeed.News.ENDED));
+            } catch (ApiException busy) {
+                send(error(busy.getMessage()));
+                return;
+            }
             waiting.put(id, news);
             try {
                 CompletableFuture.runAsync(() -> {

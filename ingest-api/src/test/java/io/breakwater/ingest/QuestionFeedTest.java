@@ -65,6 +65,19 @@ class QuestionFeedTest {
     }
 
     @Test
+    void shouldRefuseWaitersBeyondItsBoundWith503AndTakeNewOnesOnceOthersLeave() {
+        QuestionFeed feed = new QuestionFeed("qa.answers", new ConcurrentHashMap<>(), 2);
+        CompletableFuture<QuestionFeed.News> first = feed.next("a", EnumSet.of(QuestionFeed.News.ENDED));
+        feed.next("b", EnumSet.of(QuestionFeed.News.ENDED));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> feed.next("c", EnumSet.of(QuestionFeed.News.ENDED)))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503));
+        first.cancel(false);
+
+        assertThat(feed.next("c", EnumSet.of(QuestionFeed.News.ENDED))).isNotDone();
+    }
+
+    @Test
     void shouldForgetAnIdOnceItsLastWaiterLeaves() {
         Map<String, Set<QuestionFeed.Waiter>> waiting = new ConcurrentHashMap<>();
         QuestionFeed feed = new QuestionFeed("qa.answers", waiting);
