@@ -77,7 +77,7 @@ public final class IngestApi implements AutoCloseable {
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
         QuestionStore questionStore = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
-        QueuedRecorder queued = new QueuedRecorder(questionStore, Clock.systemUTC());
+        QueuedRecorder queued = new QueuedRecorder(questionStore, Clock.systemUTC(), api.storeTimeout());
         QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(), questionStore, feed,
                 () -> llmOpen(fleet), api, access, storeCalls, queued, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),

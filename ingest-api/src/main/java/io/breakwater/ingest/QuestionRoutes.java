@@ -207,20 +207,24 @@ final class QuestionRoutes {
         CompletableFuture<Void> done = accept(question, owner(ctx), null)
                 .thenCompose(accepted -> openBefore ? CompletableFuture.completedFuture(QuestionFeed.News.PARKED)
                         : news.completeOnTimeout(null, settings.askWait().toMillis(), TimeUnit.MILLISECONDS))
-                .thenApplyAsync(outcome -> {
+                .thenCompose(outcome -> {
                     if (outcome == QuestionFeed.News.PARKED) {
-                        return unavailable(ctx, question.id());
+                        return CompletableFuture.completedFuture(unavailable(ctx, question.id()));
                     }
-                    Optional<QuestionRecord> record = findQuietly(question.id());
-                    if (outcome == QuestionFeed.News.ENDED && record.isPresent()) {
-                        ctx.json(record.get());
-                    } else {
-                        ctx.status(202).header("Location", PATH + "/" + question.id())
-                                .json(new Accepted(question.id(), record.map(QuestionRecord::status)
-                                        .orElse(QuestionStatus.QUEUED)));
-                    }
-                    return null;
-                }, calls.executor())
+                    // Accepted already: a store that is busy or frozen makes it a 202 with the id, never an error.
+                    return calls.call(() -> findQuietly(question.id()))
+                            .exceptionally(busy -> Optional.empty())
+                            .thenApply(record -> {
+                                if (outcome == QuestionFeed.News.ENDED && record.isPresent()) {
+                                    ctx.json(record.get());
+                                } else {
+                                    ctx.status(202).header("Location", PATH + "/" + question.id())
+                                            .json(new Accepted(question.id(), record.map(QuestionRecord::status)
+                                                    .orElse(QuestionStatus.QUEUED)));
+                                }
+                                return null;
+                            });
+                })
                 .whenComplete((ignored, error) -> news.cancel(false))
                 .thenApply(ignored -> null);
         ctx.future(() -> done);

@@ -96,6 +96,14 @@ class LimitsIT {
                 assertThat(EventJson.mapper().readTree(response.body()).get("error").asText())
                         .startsWith("The question store is busy or not answering");
             }
+
+            // Kafka has it: the record of it as queued may wait, the caller does not (long).
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+                    .timeout(Duration.ofSeconds(8)).header("Content-Type", "application/json")
+                    .header("X-Forwarded-For", "192.0.2.77")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"While MongoDB sleeps?\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         } finally {
             mongoProxy.thaw();
         }
