@@ -89,8 +89,10 @@ final class QuestionRoutes {
         String owner = owner(ctx);
         QuestionEvent question = new QuestionEvent(chosen.orElseGet(() -> UUID.randomUUID().toString()),
                 request.question(), clock.instant());
-        CompletableFuture<Void> done = chosen.isEmpty()
-                ? accept(question, owner, null).thenRun(() -> accepted(ctx, question.id(), QuestionStatus.QUEUED, false))
+        // With API keys every question is claimed, the server's ids too: the claim records its owner before a worker
+        // can create the document without one (which no key may read).
+        CompletableFuture<Void> done = chosen.isEmpty() && owner == null
+                ? accept(question, null, null).thenRun(() -> accepted(ctx, question.id(), QuestionStatus.QUEUED, false))
                 : calls.call(() -> store.claim(question, owner, clock.instant()))
                         .thenCompose(claim -> claimed(ctx, question, owner, claim));
         ctx.future(() -> done);
@@ -204,8 +206,13 @@ final class QuestionRoutes {
         boolean openBefore = llmBreakerOpen.getAsBoolean();
         CompletableFuture<QuestionFeed.News> news = feed.next(question.id(),
                 EnumSet.of(QuestionFeed.News.ENDED, QuestionFeed.News.PARKED));
-        CompletableFuture<Void> done = accept(question, owner(ctx), null)
-                .thenCompose(accepted -> openBefore ? CompletableFuture.completedFuture(QuestionFeed.News.PARKED)
+        String owner = owner(ctx);
+        // With API keys, claimed first as in submit, so that the owner is on record before a worker sees it.
+        CompletableFuture<Void> accepted = owner == null ? accept(question, null, null)
+                : calls.call(() -> store.claim(question, owner, clock.instant()))
+                        .thenCompose(claim -> accept(question, owner, new Claimed(claim.token(), true)));
+        CompletableFuture<Void> done = accepted
+                .thenCompose(ignored -> openBefore ? CompletableFuture.completedFuture(QuestionFeed.News.PARKED)
                         : news.completeOnTimeout(null, settings.askWait().toMillis(), TimeUnit.MILLISECONDS))
                 .thenCompose(outcome -> {
                     if (outcome == QuestionFeed.News.PARKED) {
@@ -257,7 +264,7 @@ final class QuestionRoutes {
         return publisher.publish(topic, question.id(), question)
                 .handle((metadata, error) -> error == null ? queued.record(question, owner)
                         : settle(question, owner, claim, error).thenRun(() -> {
-                            throw notAccepted(question.id(), claim != null, error);
+                            throw notAccepted(question.id(), error);
                         }))
                 .thenCompose(written -> written);
     }
@@ -289,16 +296,16 @@ final class QuestionRoutes {
         }
     }
 
-    static CompletionException notAccepted(String id, boolean chosen, Throwable error) {
+    static CompletionException notAccepted(String id, Throwable error) {
         Throwable root = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (!NotAcknowledgedException.maybeSent(error)) {
             return new CompletionException(new ApiException(503, "The question was not accepted because Kafka is"
-                    + " unavailable (" + root.getMessage() + "). Nothing was queued; please retry.", Map.of("Retry-After", "5")));
+                    + " unavailable (" + root.getMessage() + "). Nothing was queued; please retry.",
+                    Map.of("Retry-After", "5")));
         }
-        String retry = chosen ? "Retrying with the same id (or Idempotency-Key) is safe: it is answered once."
-                : "To retry safely, send it again with \"id\": \"" + id + "\": it is answered once.";
         return new CompletionException(new ApiException(503, "Kafka did not confirm the question in time ("
-                + root.getMessage() + "): it may or may not have been queued, as '" + id + "'. " + retry,
+                + root.getMessage() + "): it may or may not have been queued, as '" + id + "'. To retry safely, send"
+                + " it again with \"id\": \"" + id + "\" (or the same Idempotency-Key): it is answered once.",
                 Map.of("Retry-After", "5")));
     }
 

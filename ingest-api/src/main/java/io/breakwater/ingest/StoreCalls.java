@@ -63,6 +63,9 @@ final class StoreCalls implements AutoCloseable {
             if (cause instanceof TimeoutException) {
                 throw busy("MongoDB did not answer within " + timeout.toMillis() + " ms");
             }
+            if (cause instanceof com.mongodb.MongoException mongo) {
+                throw busy("MongoDB: " + mongo.getClass().getSimpleName());
+            }
             throw error instanceof CompletionException completion ? completion : new CompletionException(cause);
         });
     }

@@ -51,11 +51,10 @@ class EventPublisherTest {
         Throwable timedOut = new NotAcknowledgedException(true, "Expiring 1 record(s)", new TimeoutException("x"));
         Throwable refused = new NotAcknowledgedException(false, "Kafka did not answer just now", null);
 
-        assertThat(QuestionRoutes.notAccepted("q-1", true, timedOut).getCause().getMessage())
-                .contains("may or may not have been queued").contains("same id").doesNotContain("Nothing was queued");
-        assertThat(QuestionRoutes.notAccepted("q-2", false, timedOut).getCause().getMessage())
-                .contains("\"id\": \"q-2\"");
-        assertThat(QuestionRoutes.notAccepted("q-3", true, refused).getCause().getMessage())
+        assertThat(QuestionRoutes.notAccepted("q-1", timedOut).getCause().getMessage())
+                .contains("may or may not have been queued").contains("\"id\": \"q-1\"")
+                .doesNotContain("Nothing was queued");
+        assertThat(QuestionRoutes.notAccepted("q-3", refused).getCause().getMessage())
                 .contains("Nothing was queued; please retry.");
     }
 }
