@@ -7,7 +7,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,32 +47,52 @@ final class AnswerSocket {
     private final QuestionStore store;
     private final QuestionFeed feed;
     private final ApiAccess access;
-    private final ExecutorService executor;
+    private final Executor executor;
+    private final int maxSockets;
+    private final int maxPerAddress;
     private final Map<String, Subscriber> subscribers = new ConcurrentHashMap<>();
+    /** Open sockets by client address: an entry lives only while its address has one open, so at most maxSockets. */
+    private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
+    private final AtomicInteger open = new AtomicInteger();
 
-    AnswerSocket(QuestionStore store, QuestionFeed feed, ApiAccess access, ExecutorService executor) {
+    AnswerSocket(QuestionStore store, QuestionFeed feed, ApiAccess access, StoreCalls calls, ApiSettings settings) {
         this.store = store;
         this.feed = feed;
         this.access = access;
-        this.executor = executor;
+        this.executor = calls.executor();
+        this.maxSockets = settings.maxSockets();
+        this.maxPerAddress = settings.maxSocketsPerAddress();
     }
 
     void configure(WsConfig ws) {
         ws.onConnect(ctx -> {
             String caller;
+            String address;
             try {
-                caller = access.socketCaller(ctx::header, ctx.queryParam("api_key"), ctx.host());
+                address = access.clientAddress(peer(ctx), ctx.header(ClientAddress.FORWARDED_FOR));
+                caller = access.socketCaller(ctx::header, ctx.queryParam("api_key"), address);
             } catch (ApiException e) {
-                ctx.closeSession(1008, e.getMessage());
+                ctx.closeSession(1008, e.getMessage().length() > 120 ? e.getMessage().substring(0, 120) : e.getMessage());
+                return;
+            }
+            if (open.incrementAndGet() > maxSockets) {
+                open.decrementAndGet();
+                ctx.closeSession(1013, "Too many websockets open (at most " + maxSockets + "); retry later.");
+                return;
+            }
+            if (perAddress.merge(address, 1, Integer::sum) > maxPerAddress) {
+                release(address);
+                ctx.closeSession(1008, "At most " + maxPerAddress + " websockets per client address.");
                 return;
             }
             ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
-            Subscriber subscriber = new Subscriber(ctx.session, caller);
+            Subscriber subscriber = new Subscriber(ctx.session, caller, address);
             subscribers.put(ctx.sessionId(), subscriber);
             String ids = ctx.queryParam("ids");
             if (ids != null) {
-                for (String id : ids.split(",")) {
-                    subscriber.subscribe(id.strip());
+                String[] each = ids.split(",", MAX_IDS + 2);
+                for (int i = 0; i < Math.min(each.length, MAX_IDS + 1); i++) {
+                    subscriber.subscribe(each[i].strip());
                 }
             }
         });
@@ -90,7 +110,18 @@ final class AnswerSocket {
         Subscriber subscriber = subscribers.remove(ctx.sessionId());
         if (subscriber != null) {
             subscriber.close();
+            release(subscriber.address);
         }
+    }
+
+    private void release(String address) {
+        perAddress.computeIfPresent(address, (ignored, count) -> count <= 1 ? null : count - 1);
+        open.decrementAndGet();
+    }
+
+    private static String peer(WsContext ctx) {
+        return ctx.session.getRemoteSocketAddress() instanceof java.net.InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress() : String.valueOf(ctx.session.getRemoteSocketAddress());
     }
 
     /** One socket: what it waits for, and its outbox. */
@@ -98,14 +129,16 @@ final class AnswerSocket {
 
         private final Session session;
         private final String caller;
+        private final String address;
         private final Map<String, CompletableFuture<QuestionFeed.News>> waiting = new ConcurrentHashMap<>();
         private final Queue<String> outbox = new ConcurrentLinkedQueue<>();
         private final AtomicInteger queued = new AtomicInteger();
         private final AtomicBoolean sending = new AtomicBoolean();
 
-        Subscriber(Session session, String caller) {
+        Subscriber(Session session, String caller, String address) {
             this.session = session;
             this.caller = caller;
+            this.address = address;
         }
 
         void onMessage(String message) {
@@ -125,7 +158,7 @@ final class AnswerSocket {
                 return;
             }
             if (!QuestionEvent.ID_PATTERN.matcher(id).matches()) {
-                send(error("'" + id + "' is not a question id."));
+                send(error("'" + (id.length() > 40 ? id.substring(0, 40) + "..." : id) + "' is not a question id."));
                 return;
             }
             if (waiting.size() >= MAX_IDS) {
@@ -133,24 +166,35 @@ final class AnswerSocket {
                 return;
             }
             // Wait for news first, then look: an answer that lands in between is not missed.
-            CompletableFuture<QuestionFeed.News> news = feed.next(id, EnumSet.of(QuestionFeed.News.ENDED));
+            CompletableFuture<QuestionFeed.News> news;
+            try {
+                news = feed.next(id, EnumSet.of(QuestionFeed.News.ENDED));
+            } catch (ApiException busy) {
+                send(error(busy.getMessage()));
+                return;
+            }
             waiting.put(id, news);
-            CompletableFuture.runAsync(() -> {
-                Optional<QuestionRecord> known = visible(id);
-                if (known.isPresent() && ended(known.get())) {
-                    deliver(known.get());
-                } else {
-                    news.thenRunAsync(() -> visible(id).ifPresent(this::deliver), executor);
-                }
-            }, executor).exceptionally(error -> {
-                log.warn("Websocket subscription to {} failed: {}", id, error.toString());
-                return null;
-            });
+            try {
+                CompletableFuture.runAsync(() -> {
+                    Optional<QuestionRecord> known = visible(id);
+                    if (known.isPresent() && ended(known.get())) {
+                        deliver(known.get());
+                    } else {
+                        news.thenRunAsync(() -> visible(id).ifPresent(this::deliver), executor);
+                    }
+                }, executor).exceptionally(error -> {
+                    log.warn("Websocket subscription to {} failed: {}", id, error.toString());
+                    return null;
+                });
+            } catch (ApiException busy) {
+                waiting.remove(id);
+                news.cancel(false);
+                send(error(busy.getMessage()));
+            }
         }
 
         private Optional<QuestionRecord> visible(String id) {
-            return store.find(id).filter(record -> !access.keysRequired() || record.owner() == null
-                    || record.owner().equals(caller));
+            return store.find(id).filter(record -> !access.keysRequired() || caller.equals(record.owner()));
         }
 
         private void deliver(QuestionRecord record) {

@@ -13,7 +13,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.park.RateLimiter;
@@ -34,12 +37,38 @@ final class ApiAccess {
     private final List<byte[]> keyDigests;
     private final double ratePerSecond;
     private final double burst;
-    private final Map<String, RateLimiter> limiters = new ConcurrentHashMap<>();
+    /**
+     * One bucket per caller, bounded: at most {@value #MAX_BUCKETS}, each dropped after {@link #BUCKET_IDLE} unused
+     * (by then it is full again, so dropping it changes nothing).
+     */
+    private final Cache<String, RateLimiter> limiters;
+    private final ClientAddress addresses;
 
-    ApiAccess(List<String> keys, double ratePerSecond, double burst) {
+    static final int MAX_BUCKETS = 100_000;
+    static final Duration BUCKET_IDLE = Duration.ofMinutes(10);
+
+    ApiAccess(List<String> keys, double ratePerSecond, double burst, ClientAddress addresses) {
+        this(keys, ratePerSecond, burst, addresses, Ticker.systemTicker());
+    }
+
+    ApiAccess(List<String> keys, double ratePerSecond, double burst, ClientAddress addresses, Ticker ticker) {
         this.keyDigests = keys.stream().map(ApiAccess::sha256).toList();
         this.ratePerSecond = ratePerSecond;
         this.burst = burst;
+        this.addresses = addresses;
+        this.limiters = Caffeine.newBuilder().maximumSize(MAX_BUCKETS).expireAfterAccess(BUCKET_IDLE).ticker(ticker)
+                .executor(Runnable::run).build();
+    }
+
+    /** How many rate-limit buckets are held now (after pending evictions). */
+    long buckets() {
+        limiters.cleanUp();
+        return limiters.estimatedSize();
+    }
+
+    /** The client's address: see {@link ClientAddress}. */
+    String clientAddress(String peer, String forwardedFor) {
+        return addresses.resolve(peer, forwardedFor);
     }
 
     static ApiAccess from(Settings settings) {
@@ -57,13 +86,14 @@ final class ApiAccess {
         if (rate < 0) {
             throw Settings.invalid("rate.limit.per.second", rate, "0 (no limit) or more");
         }
-        return new ApiAccess(keys, rate, burst);
+        return new ApiAccess(keys, rate, burst, ClientAddress.from(settings));
     }
 
     /** For the start-up log: whether keys are required (how many, never which) and the rate limit. */
     String describe() {
         return (keyDigests.isEmpty() ? "no API key required" : "API keys required (" + keyDigests.size() + " known)")
-                + (ratePerSecond > 0 ? ", at most " + format(ratePerSecond) + " writes a second per caller" : "");
+                + (ratePerSecond > 0 ? ", at most " + format(ratePerSecond) + " writes a second per caller" : "")
+                + (addresses.trustsAny() ? ", client addresses from X-Forwarded-For of trusted proxies" : "");
     }
 
     boolean keysRequired() {
@@ -72,21 +102,25 @@ final class ApiAccess {
 
     /** Before every {@code /api} request: who is asking (or 401), and for writes, whether they may now (or 429). */
     void check(Context ctx) {
-        String caller = authenticate(ctx).orElse("address:" + ctx.ip());
+        String address = clientAddress(ctx.ip(), ctx.header(ClientAddress.FORWARDED_FOR));
+        String caller = authenticate(ctx).orElse("address:" + address);
         ctx.attribute(CALLER, caller);
         if (ratePerSecond > 0 && !ctx.method().name().equals("GET")) {
-            RateLimiter limiter = limiters.computeIfAbsent(caller,
-                    ignored -> RateLimiter.withBurst(ratePerSecond, burst, System::nanoTime));
-            Duration wait;
-            synchronized (limiter) {
-                wait = limiter.tryTake();
-            }
+            Duration wait = take(caller);
             if (!wait.isZero()) {
                 long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
                 throw new ApiException(429, "Too many requests: at most " + format(ratePerSecond) + " a second ("
                         + format(burst) + " at once) for each API key. Retry in " + seconds + " s.",
                         Map.of("Retry-After", Long.toString(seconds)));
             }
+        }
+    }
+
+    /** Takes one write from {@code caller}'s bucket: zero if it may write now, else how long until it may. */
+    Duration take(String caller) {
+        RateLimiter limiter = limiters.get(caller, ignored -> RateLimiter.withBurst(ratePerSecond, burst, System::nanoTime));
+        synchronized (limiter) {
+            return limiter.tryTake();
         }
     }
 

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +30,8 @@ final class CrawlRoutes {
 
     static final String PATH = "/api/v1/crawl";
     static final int MAX_URLS = 100;
+    /** The longest id read from a path; longer ones get 400 without a look-up. */
+    static final int MAX_ID = 128;
 
     private static final Logger log = LoggerFactory.getLogger(CrawlRoutes.class);
     private static final String EXAMPLE = "{\"urls\": [\"https://example.com/post\"], \"depth\": 0}";
@@ -46,15 +47,15 @@ final class CrawlRoutes {
     private final EventPublisher publisher;
     private final Topic<String, CrawlJob> topic;
     private final CrawlStore store;
-    private final ExecutorService storeExecutor;
+    private final StoreCalls calls;
     private final Clock clock;
 
-    CrawlRoutes(EventPublisher publisher, Topic<String, CrawlJob> topic, CrawlStore store, ExecutorService storeExecutor,
+    CrawlRoutes(EventPublisher publisher, Topic<String, CrawlJob> topic, CrawlStore store, StoreCalls calls,
                 Clock clock) {
         this.publisher = publisher;
         this.topic = topic;
         this.store = store;
-        this.storeExecutor = storeExecutor;
+        this.calls = calls;
         this.clock = clock;
     }
 
@@ -72,7 +73,14 @@ final class CrawlRoutes {
                     }
                     return null;
                 })
-                .thenRunAsync(() -> jobs.forEach(this::recordQueued), storeExecutor)
+                .thenCompose(ignored -> calls.call(() -> {
+                    jobs.forEach(this::recordQueued);
+                    return null;
+                }).exceptionally(error -> {
+                    // On Kafka already: accepted. The record of it as queued is best effort.
+                    log.warn("Crawl jobs accepted but not recorded as queued: {}", error.toString());
+                    return null;
+                }))
                 .thenRun(() -> ctx.status(202).json(new Accepted(jobs.stream()
                         .map(job -> new AcceptedJob(job.id(), job.url(), CrawlStatus.QUEUED, PATH + "/" + job.id()))
                         .toList())));
@@ -81,8 +89,13 @@ final class CrawlRoutes {
 
     void find(Context ctx) {
         String id = ctx.pathParam("id");
-        ctx.json(store.findJob(id).orElseThrow(() -> ApiException.notFound("No crawl job with id '" + id
-                + "'. Use an id that POST " + PATH + " returned.")));
+        if (id.length() > MAX_ID) {
+            throw ApiException.badRequest("A crawl job id is at most " + MAX_ID + " characters, but this one has "
+                    + id.length() + ".");
+        }
+        CompletableFuture<Object> found = calls.call(() -> store.findJob(id).orElseThrow(() -> ApiException.notFound(
+                "No crawl job with id '" + id + "'. Use an id that POST " + PATH + " returned.")));
+        ctx.future(() -> found.thenAccept(ctx::json));
     }
 
     /** @throws ApiException 400 saying what is wrong and what to send instead */

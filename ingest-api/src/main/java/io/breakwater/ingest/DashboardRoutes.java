@@ -30,6 +30,8 @@ final class DashboardRoutes implements AutoCloseable {
     static final String PAGE = "/";
     static final String STATE = "/dashboard/state";
     static final String EVENTS = "/dashboard/events";
+    /** Dashboards following {@link #EVENTS} at once; more get an error event and are closed. */
+    static final int MAX_EVENT_CLIENTS = 100;
 
     private final FleetHealth fleet;
     private final Backlog backlog;
@@ -58,6 +60,13 @@ final class DashboardRoutes implements AutoCloseable {
     }
 
     void events(SseClient client) {
+        if (clients.size() >= MAX_EVENT_CLIENTS) {
+            // The stream has begun (200) already: say why in an event, then end it.
+            client.sendEvent("error", "{\"error\": \"At most " + MAX_EVENT_CLIENTS + " dashboards may follow events at"
+                    + " once; reload later, or poll " + STATE + ".\", \"status\": 503}");
+            client.close();
+            return;
+        }
         client.keepAlive();
         client.onClose(() -> clients.remove(client));
         clients.add(client);

@@ -4,9 +4,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -20,7 +17,6 @@ import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.WorkerGroups;
-import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
@@ -46,12 +42,12 @@ public final class IngestApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IngestApi.class);
 
     private final Javalin app;
-    private final ExecutorService storeExecutor;
+    private final StoreCalls storeCalls;
     private final List<AutoCloseable> parts;
 
-    private IngestApi(Javalin app, ExecutorService storeExecutor, List<AutoCloseable> parts) {
+    private IngestApi(Javalin app, StoreCalls storeCalls, List<AutoCloseable> parts) {
         this.app = app;
-        this.storeExecutor = storeExecutor;
+        this.storeCalls = storeCalls;
         this.parts = parts;
     }
 
@@ -77,17 +73,17 @@ public final class IngestApi implements AutoCloseable {
                 Duration.ofSeconds(60), Clock.systemUTC());
         EventPublisher publisher = new EventPublisher(kafka, kafkaBreaker);
         ProcessMetrics.track(kafkaBreaker);
-        ExecutorService storeExecutor = Executors.newFixedThreadPool(4, DaemonThreads.named("bw-ingest-store"));
+        StoreCalls storeCalls = new StoreCalls(api.storeThreads(), api.storeQueue(), api.storeTimeout());
         FleetHealth fleet = FleetHealth.follow(kafka, topics.breakerHealth(), "breakwater-ingest-health");
         QuestionFeed feed = QuestionFeed.start(kafka, topics, "breakwater-ingest-feed");
         QuestionStore questionStore = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
-        QueuedRecorder queued = new QueuedRecorder(questionStore, Clock.systemUTC());
+        QueuedRecorder queued = new QueuedRecorder(questionStore, Clock.systemUTC(), api.storeTimeout());
         QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(), questionStore, feed,
-                () -> llmOpen(fleet), api, access, storeExecutor, queued, Clock.systemUTC());
+                () -> llmOpen(fleet), api, access, storeCalls, queued, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
-                new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeExecutor, Clock.systemUTC());
+                new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeCalls, Clock.systemUTC());
         AnswerSocket answers = new AnswerSocket(new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed,
-                access, storeExecutor);
+                access, storeCalls, api);
         DependencyChecks checks = new DependencyChecks(KafkaClients.createAdmin(kafka, "breakwater-ingest-health-admin"),
                 kafkaBreaker, mongo.getDatabase(mongoSettings.database()), Clock.systemUTC());
         HealthRoutes health = new HealthRoutes(fleet, checks, kafkaBreaker, topics.breakerHealth().name());
@@ -104,10 +100,19 @@ public final class IngestApi implements AutoCloseable {
             config.jsonMapper(new JavalinJackson(EventJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.http.maxRequestSize = api.maxBodyBytes();
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.requestLogger.http(HttpMetrics::observe);
             config.routes.before("/api/*", ctx -> {
                 if (!ctx.path().equals(AnswerSocket.PATH)) {
-                    access.check(ctx);
+                    try {
+                        access.check(ctx);
+                        if (ctx.method().name().equals("POST")) {
+                            JsonContent.require(ctx.contentType());
+                        }
+                    } catch (ApiException refused) {
+                        drain(ctx, api.maxBodyBytes());
+                        throw refused;
+                    }
                 }
             });
             config.routes.ws(AnswerSocket.PATH, answers::configure);
@@ -146,14 +151,14 @@ public final class IngestApi implements AutoCloseable {
         try {
             app.start(api.host(), api.port());
         } catch (RuntimeException e) {
-            storeExecutor.shutdownNow();
+            storeCalls.close();
             closeAll(parts);
             throw new IllegalStateException("The ingest API cannot listen on " + api.host() + ":" + api.port()
                     + " (is the port taken? set BW_API_PORT): " + e.getMessage(), e);
         }
         log.info("Ingest API listening on http://{}:{}{}; {}", api.host(), app.port(), QuestionRoutes.PATH,
                 access.describe());
-        return new IngestApi(app, storeExecutor, parts);
+        return new IngestApi(app, storeCalls, parts);
     }
 
     /** The port it listens on (the chosen one when started with port 0). */
@@ -164,12 +169,7 @@ public final class IngestApi implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
-        storeExecutor.shutdown();
-        try {
-            storeExecutor.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        storeCalls.close();
         closeAll(parts);
     }
 
@@ -187,6 +187,19 @@ public final class IngestApi implements AutoCloseable {
     private static boolean llmOpen(FleetHealth fleet) {
         BreakerHealth llm = fleet.breakers().get(BreakerSettings.LLM_SERVICE.name());
         return llm != null && llm.state() == BreakerState.OPEN;
+    }
+
+    /**
+     * Reads and drops the body of a request refused before its body was read, up to {@code limit} bytes: a server
+     * that answers and closes while the client still sends resets the connection, and the client never sees the
+     * answer. Past the limit, the connection closes all the same.
+     */
+    private static void drain(Context ctx, int limit) {
+        try {
+            ctx.req().getInputStream().skipNBytes(Math.min(limit, Math.max(0, ctx.req().getContentLengthLong())));
+        } catch (java.io.IOException | RuntimeException e) {
+            log.debug("Cannot drain a refused request's body: {}", e.toString());
+        }
     }
 
     private static void error(Context ctx, int status, String message) {

@@ -30,14 +30,33 @@ final class QuestionFeed implements AutoCloseable {
     /** What happened to a question. */
     enum News { ENDED, PARKED }
 
-    private final Map<String, Set<Waiter>> waiting = new ConcurrentHashMap<>();
+    /** Clients that may wait at once (long polls, asks, websocket subscriptions); beyond, 503. */
+    static final int DEFAULT_MAX_WAITERS = 50_000;
+
+    private final Map<String, Set<Waiter>> waiting;
+    private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+    private final int maxWaiters;
     private final String answersTopic;
     private final TopicFollower follower;
 
     private QuestionFeed(KafkaSettings kafka, Topics topics, String clientId) {
+        this.waiting = new ConcurrentHashMap<>();
+        this.maxWaiters = DEFAULT_MAX_WAITERS;
         this.answersTopic = topics.answers().name();
         this.follower = TopicFollower.startAtEnd(kafka, clientId,
                 List.of(topics.answers().name(), topics.parkedQuestions().name()), this::apply);
+    }
+
+    /** Follows nothing: news arrives through {@link #apply}. For tests, which may watch the map of waiters. */
+    QuestionFeed(String answersTopic, Map<String, Set<Waiter>> waiting) {
+        this(answersTopic, waiting, DEFAULT_MAX_WAITERS);
+    }
+
+    QuestionFeed(String answersTopic, Map<String, Set<Waiter>> waiting, int maxWaiters) {
+        this.waiting = waiting;
+        this.maxWaiters = maxWaiters;
+        this.answersTopic = answersTopic;
+        this.follower = null;
     }
 
     static QuestionFeed start(KafkaSettings kafka, Topics topics, String clientId) {
@@ -51,23 +70,41 @@ final class QuestionFeed implements AutoCloseable {
     /**
      * Completes with the next news of {@code id} of one of {@code kinds}, and stops waiting for it once it completes
      * in any way (time it out with {@link CompletableFuture#completeOnTimeout}).
+     *
+     * @throws ApiException 503 if {@value #DEFAULT_MAX_WAITERS} (or the configured number of) clients wait already
      */
     CompletableFuture<News> next(String id, Set<News> kinds) {
+        if (waiters.incrementAndGet() > maxWaiters) {
+            waiters.decrementAndGet();
+            throw new ApiException(503, "Too many clients are waiting for answers on this server (at most " + maxWaiters
+                    + "); poll without ?wait, or retry in a few seconds.", Map.of("Retry-After", "5"));
+        }
         Waiter waiter = new Waiter(new CompletableFuture<>(), kinds);
-        waiting.computeIfAbsent(id, ignored -> new CopyOnWriteArraySet<>()).add(waiter);
-        waiter.news().whenComplete((news, error) -> waiting.computeIfPresent(id, (ignored, waiters) -> {
-            waiters.remove(waiter);
-            return waiters.isEmpty() ? null : waiters;
-        }));
+        // Added inside compute, atomically with the look-up: added after it, the waiter could land in a set that the
+        // last other waiter's departure had just removed from the map, and never hear its news (a lost wake-up).
+        waiting.compute(id, (ignored, waiters) -> {
+            Set<Waiter> joined = waiters == null ? new CopyOnWriteArraySet<>() : waiters;
+            joined.add(waiter);
+            return joined;
+        });
+        waiter.news().whenComplete((news, error) -> {
+            waiters.decrementAndGet();
+            waiting.computeIfPresent(id, (ignored, left) -> {
+                left.remove(waiter);
+                return left.isEmpty() ? null : left;
+            });
+        });
         return waiter.news();
     }
 
     @Override
     public void close() {
-        follower.close();
+        if (follower != null) {
+            follower.close();
+        }
     }
 
-    private void apply(ConsumerRecord<byte[], byte[]> record) {
+    void apply(ConsumerRecord<byte[], byte[]> record) {
         if (record.key() == null) {
             return;
         }
@@ -78,6 +115,6 @@ final class QuestionFeed implements AutoCloseable {
         }
     }
 
-    private record Waiter(CompletableFuture<News> news, Set<News> kinds) {
+    record Waiter(CompletableFuture<News> news, Set<News> kinds) {
     }
 }

@@ -24,32 +24,52 @@ final class QueuedRecorder implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(QueuedRecorder.class);
     private static final int MAX_GROUP = 500;
+    /** Records that may wait to be written; past this (MongoDB slow or frozen), new ones are skipped, logged. */
+    static final int MAX_PENDING = 10_000;
 
     private record Pending(QuestionStore.Queued queued, CompletableFuture<Void> written) {
     }
 
     private final QuestionStore store;
     private final Clock clock;
-    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>(MAX_PENDING);
+    private final java.time.Duration maxWait;
+    private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
     private final Thread writer;
     private volatile boolean running = true;
 
     QueuedRecorder(QuestionStore store, Clock clock) {
+        this(store, clock, StoreCalls.DEFAULT_TIMEOUT);
+    }
+
+    /** @param maxWait how long a POST waits for its record at most: the question is safe in Kafka already */
+    QueuedRecorder(QuestionStore store, Clock clock, java.time.Duration maxWait) {
         this.store = store;
+        this.maxWait = maxWait;
         this.clock = clock;
         this.writer = DaemonThreads.named("bw-ingest-queued").newThread(this::run);
         this.writer.start();
     }
 
-    /** Completes once the question is recorded as queued, or once recording it failed (logged). */
+    /**
+     * Completes once the question is recorded as queued, or once recording it failed (logged), or after the
+     * {@code maxWait} at most; skips recording it if {@value #MAX_PENDING} records wait already.
+     */
     CompletableFuture<Void> record(QuestionEvent question, String owner) {
         CompletableFuture<Void> written = new CompletableFuture<>();
         if (!running) {
             written.complete(null);
             return written;
         }
-        pending.add(new Pending(new QuestionStore.Queued(question, clock.instant(), owner), written));
-        return written;
+        if (!pending.offer(new Pending(new QuestionStore.Queued(question, clock.instant(), owner), written))) {
+            if (skipped.getAndIncrement() % 1_000 == 0) {
+                log.warn("{} records of questions as queued wait already (MongoDB slow?): skipping some; each shows"
+                        + " once a worker has it", MAX_PENDING);
+            }
+            written.complete(null);
+            return written;
+        }
+        return written.completeOnTimeout(null, maxWait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void run() {

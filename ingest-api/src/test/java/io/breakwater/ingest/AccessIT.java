@@ -32,6 +32,8 @@ class AccessIT {
 
     private static IngestApi api;
     private static String base;
+    private static com.mongodb.client.MongoClient mongo;
+    private static io.breakwater.core.store.QuestionStore store;
 
     @BeforeAll
     static void start(EmbeddedServers servers) {
@@ -47,11 +49,15 @@ class AccessIT {
                 "rate.limit.per.second", "1",
                 "rate.limit.burst", "3")));
         base = "http://127.0.0.1:" + api.port();
+        mongo = io.breakwater.core.store.MongoConnections.open(
+                new io.breakwater.core.config.MongoSettings(servers.mongoUri(), run));
+        store = new io.breakwater.core.store.QuestionStore(mongo.getDatabase(run));
     }
 
     @AfterAll
     static void stop() {
         api.close();
+        mongo.close();
     }
 
     @Test
@@ -79,6 +85,16 @@ class AccessIT {
         assertThat(send("GET", path, null, "Authorization", "Bearer k1-secret").statusCode())
                 .as("another key learns nothing, not even that it exists").isEqualTo(404);
         assertThat(send("GET", path, null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void shouldShowNoKeyAQuestionThatNoKeyAsked() throws Exception {
+        // Published straight to Kafka and answered: the worker's document has no owner.
+        String id = "straight-" + UUID.randomUUID();
+        store.recordOutcomes(java.util.List.of(io.breakwater.core.event.AnswerEvent.answered(id, "Whose?", "Nobody's.",
+                java.util.List.of(), new io.breakwater.core.event.AnsweredBy("offline", "test"), java.time.Instant.now())));
+
+        assertThat(send("GET", "/api/v1/questions/" + id, null, "X-API-Key", "k1-secret").statusCode()).isEqualTo(404);
     }
 
     @Test
@@ -110,6 +126,9 @@ class AccessIT {
     private static HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).method(method,
                 body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
         for (int i = 0; i + 1 < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }

@@ -143,7 +143,7 @@ class FrontDoorIT {
     @Test
     void shouldAnswerTheSeedsSynchronousAskWithTheAnswer() throws Exception {
         CompletableFuture<HttpResponse<String>> asked = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
-                + "/api/v1/qa/ask")).POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"What is Python?\"}")).build(),
+                + "/api/v1/qa/ask")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"What is Python?\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         QuestionEvent question = awaitQuestion("What is Python?");
         answer(question.id(), question.question());
@@ -157,7 +157,7 @@ class FrontDoorIT {
     @Test
     void shouldAnswerTheSeedsAskWithItsMessageOnceTheQuestionIsParked() throws Exception {
         CompletableFuture<HttpResponse<String>> asked = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
-                + "/api/v1/qa/ask")).POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"Test question 3\"}")).build(),
+                + "/api/v1/qa/ask")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"Test question 3\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         QuestionEvent question = awaitQuestion("Test question 3");
         probe.publish(topics.parkedQuestions().name(), question.id().getBytes(StandardCharsets.UTF_8), EventJson.encode(question));
@@ -201,6 +201,42 @@ class FrontDoorIT {
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(json(response).get("error").asText()).isEqualTo("The request body is 5016 bytes; the limit is 4096 bytes.");
+    }
+
+    @Test
+    void shouldRefuseAPostThatDoesNotSayItIsJsonWith415() throws Exception {
+        for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                "application/json; charset=latin1", "application/jsonp"}) {
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+                    .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"CSRF?\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).as(type).isEqualTo(415);
+            assertThat(json(response).get("error").asText()).as(type)
+                    .startsWith("Send the body as JSON with 'Content-Type: application/json'");
+        }
+        HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/crawl"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"urls\": [\"https://example.com/\"]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(none.statusCode()).isEqualTo(415);
+        assertThat(json(none).get("error").asText()).endsWith("the Content-Type was none.");
+        HttpResponse<String> utf8 = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+                .header("Content-Type", "Application/JSON; charset=UTF-8")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"JSON?\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(utf8.statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    void shouldRefuseAnOverlongIdOrIdempotencyKeyWith400() throws Exception {
+        HttpResponse<String> longId = get("/api/v1/questions/" + "x".repeat(129));
+        HttpResponse<String> longKey = post("/api/v1/questions", "{\"question\": \"Key?\"}", "Idempotency-Key",
+                "k".repeat(201));
+
+        assertThat(longId.statusCode()).isEqualTo(400);
+        assertThat(json(longId).get("error").asText()).contains("is not a question id");
+        assertThat(longKey.statusCode()).isEqualTo(400);
+        assertThat(json(longKey).get("error").asText()).contains("'Idempotency-Key' may be at most 200 characters");
     }
 
     private static QuestionEvent awaitQuestion(String text) {

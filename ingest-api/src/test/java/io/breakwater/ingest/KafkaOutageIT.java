@@ -56,11 +56,17 @@ class KafkaOutageIT {
                     .startsWith("The question was not accepted because Kafka is unavailable").endsWith("please retry.");
             assertThat(EventJson.mapper().readTree(get(api, "/health").body()).at("/details/kafka/breaker").asText())
                     .isEqualTo("open");
+            HttpResponse<String> chosen = send(api, "{\"id\": \"chosen-in-outage\", \"question\": \"Mine?\"}");
+            assertThat(chosen.statusCode()).isEqualTo(503);
+            assertThat(EventJson.mapper().readTree(chosen.body()).get("error").asText()).contains("Nothing was queued");
 
             broker = EmbeddedKafkaBroker.start(logs, port, Map.of());
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                     .until(() -> ask(api, "After the outage?").statusCode() == 202);
             accepted.add(askAccepted(api, "Once more after the outage?"));
+            HttpResponse<String> retried = send(api, "{\"id\": \"chosen-in-outage\", \"question\": \"Mine?\"}");
+            assertThat(retried.statusCode()).as("a claim never sent was released: %s", retried.body()).isEqualTo(202);
+            accepted.add("chosen-in-outage");
 
             List<String> onKafka = new TopicProbe(broker.bootstrapServers()).readAll("qa.questions", Duration.ofSeconds(2))
                     .stream().map(record -> new String(record.key(), StandardCharsets.UTF_8)).toList();
@@ -77,8 +83,12 @@ class KafkaOutageIT {
     }
 
     private static HttpResponse<String> ask(IngestApi api, String question) throws Exception {
+        return send(api, "{\"question\": \"" + question + "\"}");
+    }
+
+    private static HttpResponse<String> send(IngestApi api, String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/api/v1/questions"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"" + question + "\"}")).build(),
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -12,6 +12,8 @@ import java.util.Optional;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Filters;
@@ -45,6 +47,29 @@ public final class QuestionStore {
      */
     public record Parked(String id, String question, String reason, int parkCount, Instant nextAttemptAt) {
     }
+
+    /** Where a claimed id's question stands on its way to Kafka (see {@link #claim}). */
+    public enum Publication {
+        /** Claimed; its publish is under way (or the API stopped during it). */
+        PUBLISHING,
+        /** Sent, but Kafka never said whether it took it: it may be on the topic. */
+        UNCONFIRMED,
+        /** On Kafka (acknowledged), or a worker has seen it. */
+        CONFIRMED
+    }
+
+    /**
+     * The answer to {@link #claim}: either this caller now holds the id ({@code won}, with {@code token} to release,
+     * confirm or retake it), or {@code holder} holds it already.
+     *
+     * @param claimedAt when the holder's claim was made or last retaken (null once confirmed)
+     */
+    public record Claim(boolean won, String token, QuestionRecord holder, Publication publication, Instant claimedAt) {
+    }
+
+    private static final String CLAIM_TOKEN = "claimToken";
+    private static final String CLAIMED_AT = "claimedAt";
+    private static final String PUBLICATION = "publication";
 
     private final MongoCollection<Document> questions;
 
@@ -88,8 +113,13 @@ public final class QuestionStore {
                             : question.submittedAt())),
                     Updates.setOnInsert("updatedAt", date(queued.at()))));
             if (queued.owner() != null) {
-                updates.add(Updates.setOnInsert("owner", queued.owner()));
+                // Set, not set-on-insert: a fast worker may have created the document, without an owner, first.
+                updates.add(Updates.set("owner", queued.owner()));
             }
+            // Acknowledged by Kafka: a claim made for it (see claim) is settled.
+            updates.add(Updates.unset(PUBLICATION));
+            updates.add(Updates.unset(CLAIM_TOKEN));
+            updates.add(Updates.unset(CLAIMED_AT));
             writes.add(new UpdateOneModel<>(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT));
         }
         questions.bulkWrite(writes);
@@ -134,6 +164,104 @@ public final class QuestionStore {
             writes.add(new UpdateOneModel<>(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT));
         }
         questions.bulkWrite(writes);
+    }
+
+    /**
+     * Claims {@code question}'s id for {@code owner} atomically, before its question is published: a document is
+     * inserted, and MongoDB's unique {@code _id} lets exactly one of several concurrent claims win (E11000 for the
+     * others). The winner publishes, then {@link #recordQueued} (acknowledged), {@link #releaseClaim} (certainly not
+     * sent) or {@link #markUnconfirmed} (outcome unknown). Everyone else gets the holder, to compare with.
+     *
+     * @param owner who claims it (a fingerprint of the API key), or null
+     * @throws com.mongodb.MongoException if MongoDB cannot be asked
+     */
+    public Claim claim(QuestionEvent question, String owner, Instant at) {
+        for (int attempt = 0; ; attempt++) {
+            String token = java.util.UUID.randomUUID().toString();
+            Document claim = new Document("_id", question.id())
+                    .append("status", QuestionStatus.QUEUED.wireName())
+                    .append("question", question.question())
+                    .append("submittedAt", date(question.submittedAt() == null ? at : question.submittedAt()))
+                    .append("updatedAt", date(at))
+                    .append(PUBLICATION, Publication.PUBLISHING.name())
+                    .append(CLAIM_TOKEN, token)
+                    .append(CLAIMED_AT, date(at));
+            if (owner != null) {
+                claim.append("owner", owner);
+            }
+            try {
+                questions.insertOne(claim);
+                return new Claim(true, token, null, Publication.PUBLISHING, at);
+            } catch (MongoWriteException e) {
+                if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
+                    throw e;
+                }
+            }
+            Document holder = questions.find(Filters.eq("_id", question.id())).first();
+            if (holder != null) {
+                return holderClaim(holder);
+            }
+            // Released between the insert and the look-up (rare): claim again, a few times at most.
+            if (attempt >= 3) {
+                throw new IllegalStateException("the id '" + question.id() + "' keeps being claimed and released");
+            }
+        }
+    }
+
+    /**
+     * Takes over a claim whose question may or may not be on Kafka ({@link Publication#UNCONFIRMED}, or a stale
+     * {@link Publication#PUBLISHING}), so that its owner may publish it again: only one retry wins.
+     *
+     * @param token the holder's token, as {@link #claim} returned it
+     * @return the new token, or empty if someone else took it over first
+     */
+    public Optional<String> retakeClaim(String id, String token, Instant at) {
+        String retaken = java.util.UUID.randomUUID().toString();
+        Document updated = questions.findOneAndUpdate(Filters.and(Filters.eq("_id", id), Filters.eq(CLAIM_TOKEN, token)),
+                Updates.combine(Updates.set(CLAIM_TOKEN, retaken), Updates.set(CLAIMED_AT, date(at)),
+                        Updates.set(PUBLICATION, Publication.PUBLISHING.name())));
+        return updated == null ? Optional.empty() : Optional.of(retaken);
+    }
+
+    /** Gives up a claim whose question was certainly not sent, so that the id may be claimed again. */
+    public void releaseClaim(String id, String token) {
+        questions.deleteOne(Filters.and(Filters.eq("_id", id), Filters.eq(CLAIM_TOKEN, token),
+                Filters.eq(PUBLICATION, Publication.PUBLISHING.name())));
+    }
+
+    /** Notes that a claim's question was sent but not confirmed: it may be on Kafka, so the claim is kept. */
+    public void markUnconfirmed(String id, String token) {
+        questions.updateOne(Filters.and(Filters.eq("_id", id), Filters.eq(CLAIM_TOKEN, token)),
+                Updates.set(PUBLICATION, Publication.UNCONFIRMED.name()));
+    }
+
+    /**
+     * Records a question whose id nobody claimed (the server chose it) as sent but unconfirmed, so that its owner may
+     * retry it under the same id (see {@link #claim}); does nothing if the id has a document already.
+     */
+    public void recordUnconfirmed(QuestionEvent question, String owner, Instant at) {
+        List<Bson> updates = new ArrayList<>(List.of(
+                Updates.setOnInsert("status", QuestionStatus.QUEUED.wireName()),
+                Updates.setOnInsert("question", question.question()),
+                Updates.setOnInsert("submittedAt", date(question.submittedAt() == null ? at : question.submittedAt())),
+                Updates.setOnInsert("updatedAt", date(at)),
+                Updates.setOnInsert(PUBLICATION, Publication.UNCONFIRMED.name()),
+                Updates.setOnInsert(CLAIM_TOKEN, java.util.UUID.randomUUID().toString()),
+                Updates.setOnInsert(CLAIMED_AT, date(at))));
+        if (owner != null) {
+            updates.add(Updates.setOnInsert("owner", owner));
+        }
+        questions.updateOne(Filters.eq("_id", question.id()), Updates.combine(updates), UPSERT);
+    }
+
+    private static Claim holderClaim(Document holder) {
+        QuestionRecord record = toRecord(holder);
+        String publication = holder.getString(PUBLICATION);
+        // A worker that has seen the question has its word on it: it is on Kafka whatever the claim says.
+        boolean seen = record.status() != QuestionStatus.QUEUED;
+        Publication state = publication == null || seen ? Publication.CONFIRMED : Publication.valueOf(publication);
+        return new Claim(false, holder.getString(CLAIM_TOKEN), record, state,
+                state == Publication.CONFIRMED ? null : instant(holder.getDate(CLAIMED_AT)));
     }
 
     public Optional<QuestionRecord> find(String id) {

@@ -109,6 +109,70 @@ class QuestionStoreIT {
         assertThat(store.find(newId())).isEmpty();
     }
 
+    @Test
+    void shouldLetExactlyOneOfManyConcurrentClaimsOfAnIdWin() {
+        String id = newId();
+        List<java.util.concurrent.CompletableFuture<QuestionStore.Claim>> claims = java.util.stream.IntStream.range(0, 8)
+                .mapToObj(i -> java.util.concurrent.CompletableFuture.supplyAsync(() -> store.claim(
+                        new QuestionEvent(id, "Whose?", T0), "owner-" + i, T0)))
+                .toList();
+
+        List<QuestionStore.Claim> done = claims.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+
+        assertThat(done).filteredOn(QuestionStore.Claim::won).hasSize(1);
+        String winner = store.find(id).orElseThrow().owner();
+        assertThat(done).filteredOn(claim -> !claim.won()).allSatisfy(claim -> {
+            assertThat(claim.holder().owner()).isEqualTo(winner);
+            assertThat(claim.publication()).isEqualTo(QuestionStore.Publication.PUBLISHING);
+        });
+    }
+
+    @Test
+    void shouldFreeAReleasedClaimAndSettleAnAcknowledgedOne() {
+        QuestionEvent question = new QuestionEvent(newId(), "Released?", T0);
+        QuestionStore.Claim first = store.claim(question, "a", T0);
+
+        store.releaseClaim(question.id(), first.token());
+        QuestionStore.Claim again = store.claim(question, "b", T0);
+        store.recordQueued(question, T0, "b");
+
+        assertThat(again.won()).isTrue();
+        QuestionStore.Claim late = store.claim(question, "c", T0);
+        assertThat(late.won()).isFalse();
+        assertThat(late.publication()).isEqualTo(QuestionStore.Publication.CONFIRMED);
+        assertThat(late.holder().owner()).isEqualTo("b");
+        assertThat(late.holder().status()).isEqualTo(QuestionStatus.QUEUED);
+    }
+
+    @Test
+    void shouldKeepAnUnconfirmedClaimAndLetOnlyOneRetryTakeItOver() {
+        QuestionEvent question = new QuestionEvent(newId(), "Landed?", T0);
+        QuestionStore.Claim first = store.claim(question, "a", T0);
+        store.markUnconfirmed(question.id(), first.token());
+        store.releaseClaim(question.id(), first.token());
+
+        QuestionStore.Claim seen = store.claim(question, "a", T0.plusSeconds(1));
+        assertThat(seen.won()).as("an unconfirmed claim is never released").isFalse();
+        assertThat(seen.publication()).isEqualTo(QuestionStore.Publication.UNCONFIRMED);
+
+        assertThat(store.retakeClaim(question.id(), seen.token(), T0.plusSeconds(2))).isPresent();
+        assertThat(store.retakeClaim(question.id(), seen.token(), T0.plusSeconds(2))).as("taken over once").isEmpty();
+    }
+
+    @Test
+    void shouldReadAClaimAsConfirmedOnceAWorkerHasAnsweredIt() {
+        QuestionEvent question = new QuestionEvent(newId(), "Answered?", T0);
+        store.claim(question, "a", T0);
+        store.recordOutcomes(List.of(AnswerEvent.answered(question.id(), "Answered?", "Yes.", List.of(), OFFLINE,
+                T0.plusSeconds(1))));
+
+        QuestionStore.Claim later = store.claim(question, "a", T0.plusSeconds(2));
+
+        assertThat(later.publication()).isEqualTo(QuestionStore.Publication.CONFIRMED);
+        assertThat(later.holder().status()).isEqualTo(QuestionStatus.ANSWERED);
+        assertThat(later.holder().owner()).as("the worker's write keeps the owner").isEqualTo("a");
+    }
+
     private static String newId() {
         return UUID.randomUUID().toString();
     }
