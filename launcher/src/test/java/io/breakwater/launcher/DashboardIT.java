@@ -150,7 +150,7 @@ class DashboardIT {
 
     private static void ask(IngestApi api, String question) throws IOException, InterruptedException {
         HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/api/v1/questions"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"" + question + "\"}")).build(),
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"" + question + "\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

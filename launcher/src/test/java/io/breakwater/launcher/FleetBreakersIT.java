@@ -372,7 +372,7 @@ class FleetBreakersIT {
 
     private static String ask(IngestApi api, String question) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
-                        + "/api/v1/questions")).POST(HttpRequest.BodyPublishers.ofString("{\"question\":\"" + question + "\"}"))
+                        + "/api/v1/questions")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"question\":\"" + question + "\"}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(202);
         return EventJson.mapper().readTree(response.body()).get("id").asText();

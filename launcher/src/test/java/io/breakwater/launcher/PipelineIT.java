@@ -83,7 +83,7 @@ class PipelineIT {
         start();
 
         HttpResponse<String> crawl = HTTP.send(HttpRequest.newBuilder(uri("/api/v1/crawl"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"urls\": [\"" + site.url("/index.html") + "\"]}")).build(),
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"urls\": [\"" + site.url("/index.html") + "\"]}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(crawl.statusCode()).isEqualTo(202);
         String job = EventJson.mapper().readTree(crawl.body()).at("/jobs/0/location").asText();
