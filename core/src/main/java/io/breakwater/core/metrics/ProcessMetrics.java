@@ -43,6 +43,9 @@ public final class ProcessMetrics {
     /** Seconds, from a fast cache hit to a slow LLM answer. */
     static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
     private static final Histogram CALL_SECONDS;
+    /** Seconds, coarser: a family's calls (page fetches of every host) in few series. */
+    static final double[] FAMILY_LATENCY_BUCKETS = {0.25, 1, 5, 30};
+    private static final Histogram FAMILY_CALL_SECONDS;
 
     /** Calls of family members that are gone (evicted), by family and outcome: the family's counters never go back. */
     private static final Map<String, Map<String, Long>> RETIRED_CALLS = new ConcurrentHashMap<>();
@@ -74,9 +77,16 @@ public final class ProcessMetrics {
                 .register(REGISTRY);
         CALL_SECONDS = Histogram.builder().name("breakwater_dependency_call_seconds")
                 .help("How long each call through a breaker took to reach its outcome (success, failure, timeout):"
-                        + " llm_service is the LLM's answer time, mongodb the store's, crawler:* a page fetch (all hosts)")
+                        + " llm_service is the LLM's answer time, mongodb the store's; breaker families are in"
+                        + " breakwater_family_call_seconds")
                 .labelNames("breaker", "outcome")
                 .classicOnly().classicUpperBounds(LATENCY_BUCKETS)
+                .register(REGISTRY);
+        FAMILY_CALL_SECONDS = Histogram.builder().name("breakwater_family_call_seconds")
+                .help("How long each call through a member of a breaker family took (crawler: a page fetch, any host),"
+                        + " in coarse buckets so that the family stays a few series")
+                .labelNames("family", "outcome")
+                .classicOnly().classicUpperBounds(FAMILY_LATENCY_BUCKETS)
                 .register(REGISTRY);
     }
 
@@ -89,8 +99,10 @@ public final class ProcessMetrics {
 
     public static void track(BreakerPolicy breaker) {
         BREAKERS.add(breaker);
-        String label = label(breaker.name());
-        breaker.observeCalls((outcome, nanos) -> CALL_SECONDS.labelValues(label, outcome).observe(nanos / 1e9));
+        Optional<String> family = BreakerFamilies.family(breaker.name());
+        breaker.observeCalls(family.isPresent()
+                ? (outcome, nanos) -> FAMILY_CALL_SECONDS.labelValues(family.get(), outcome).observe(nanos / 1e9)
+                : (outcome, nanos) -> CALL_SECONDS.labelValues(breaker.name(), outcome).observe(nanos / 1e9));
     }
 
     public static void untrack(BreakerPolicy breaker) {
