@@ -29,6 +29,7 @@ import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawlStatus;
 import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.MongoConnections;
@@ -141,6 +142,31 @@ class HostileSiteIT {
         assertThat(worker.hostBreaker("127.0.0.1").state()).as("waiting one's turn is not the site failing")
                 .isEqualTo(BreakerState.CLOSED);
         assertThat(site.requests("/second.html")).isZero();
+    }
+
+    @Test
+    void shouldKeepCrawlerSeriesOnMetricsBoundedAfterThreeHundredUnknownHosts(EmbeddedServers servers) {
+        startWorker(servers, Map.of());
+        List<String> urls = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            urls.add("http://h" + UUID.randomUUID().toString().substring(0, 12) + ".invalid/");
+        }
+
+        Map<String, String> records = new LinkedHashMap<>();
+        urls.forEach(url -> records.put(url, new String(EventJson.encode(new CrawlJob(url, 0, null)),
+                StandardCharsets.UTF_8)));
+        probe.publishAll(topics.crawlJobs().name(), records);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> urls.stream().allMatch(url -> store.findJob(
+                new CrawlJob(url, 0, null).id()).map(job -> job.status() == CrawlStatus.FAILED).orElse(false)));
+        assertThat(awaitStatus(urls.get(0), CrawlStatus.FAILED).reason()).contains("does not resolve");
+        String scraped = ProcessMetrics.scrape();
+        // The crawler breakers' series (the loop's own, labelled loop="crawler", are a constant few).
+        assertThat(scraped.lines().filter(line -> !line.startsWith("#")
+                && (line.contains("\"crawler:") || line.contains("family=\"crawler\"")))).hasSizeLessThanOrEqualTo(50);
+        assertThat(scraped).contains("breakwater_breakers{family=\"crawler\",state=\"closed\"}");
+        crawl(site.url("/index.html"));
+        awaitStatus(site.url("/index.html"), CrawlStatus.FETCHED);
     }
 
     private void startWorker(EmbeddedServers servers, Map<String, String> more) {
