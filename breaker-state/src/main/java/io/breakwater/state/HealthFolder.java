@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.breaker.BreakerEvent;
+import io.breakwater.core.breaker.BreakerFamilies;
 import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.breaker.LatencyWindow;
@@ -80,11 +81,16 @@ final class HealthFolder implements Processor<byte[], byte[], String, byte[]> {
     private void dropSilentInstances(long wallClockMs) {
         Instant cutoff = Instant.ofEpochMilli(wallClockMs).minus(expiry);
         List<KeyValue<String, BreakerFold>> changed = new ArrayList<>();
+        List<String> gone = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> all = folds.all()) {
             all.forEachRemaining(entry -> {
                 BreakerFold fold = EventJson.decode(entry.value, BreakerFold.class);
                 BreakerFold live = fold.withoutInstancesSilentSince(cutoff);
-                if (live != fold) {
+                if (BreakerFamilies.inFamily(entry.key) && live.instances().isEmpty() && live.override() == null) {
+                    // A host's breaker no instance runs any more (let go as idle): it leaves breaker.health,
+                    // or one entry per host ever crawled would stay there and on /health for good.
+                    gone.add(entry.key);
+                } else if (live != fold) {
                     log.info("Breaker {}: dropped {} instance(s) silent for over {} s", entry.key,
                             fold.instances().size() - live.instances().size(), expiry.toSeconds());
                     changed.add(KeyValue.pair(entry.key, live));
@@ -92,6 +98,15 @@ final class HealthFolder implements Processor<byte[], byte[], String, byte[]> {
             });
         }
         changed.forEach(entry -> save(entry.key, entry.value));
+        gone.forEach(this::drop);
+    }
+
+    private void drop(String breaker) {
+        folds.delete(breaker);
+        context.forward(new Record<String, byte[]>(breaker, null, context.currentSystemTimeMs()),
+                BreakerStateTopology.HEALTH_SINK);
+        HealthMetrics.dropped(breaker);
+        log.debug("Breaker {}: no instance reports it any more; dropped from breaker.health", breaker);
     }
 
     private void save(String breaker, BreakerFold fold) {

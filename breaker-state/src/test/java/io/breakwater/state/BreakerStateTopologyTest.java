@@ -237,6 +237,38 @@ class BreakerStateTopologyTest {
         assertThat(latestHealth().state()).as("the app carries on after poison").isEqualTo(BreakerState.OPEN);
     }
 
+    @Test
+    void shouldDropAHostsBreakerFromHealthOnceNoInstanceReportsItButKeepTheNamedOnes() {
+        send(report("worker-a", BreakerEvent.Kind.SNAPSHOT, BreakerState.CLOSED, BreakerCause.HEALTHY, 0, 1, 1, 0, 0));
+        for (int i = 0; i < 300; i++) {
+            send(named(report("worker-a", BreakerEvent.Kind.SNAPSHOT, BreakerState.CLOSED, BreakerCause.HEALTHY, 0, 1,
+                    0, 1, 0), "crawler:h" + i + ".invalid"));
+        }
+        health.readRecordsToList();
+
+        driver.advanceWallClockTime(EXPIRY.plusSeconds(2));
+
+        Map<String, byte[]> latest = new java.util.HashMap<>();
+        health.readRecordsToList().forEach(record -> latest.put(record.key(), record.value()));
+        assertThat(latest).hasSize(301);
+        assertThat(latest).allSatisfy((breaker, value) -> {
+            if (breaker.startsWith("crawler:")) {
+                assertThat(value).as("a tombstone for %s", breaker).isNull();
+            } else {
+                assertThat(value).as("the named breaker stays").isNotNull();
+            }
+        });
+        assertThat(HealthMetrics.shown()).filteredOn(health -> health.breaker().startsWith("crawler:")).isEmpty();
+    }
+
+    private static BreakerEvent named(BreakerEvent event, String breaker) {
+        return new BreakerEvent(event.schemaVersion(), event.kind(), breaker, event.instance(), event.startedAt(),
+                event.at(), event.state(), event.previousState(), event.cause(), event.failureCount(),
+                event.failureThreshold(), event.openSeconds(), event.totalCalls(), event.successfulCalls(),
+                event.failedCalls(), event.rejectedCalls(), event.lastSuccessAt(), event.lastFailureAt(),
+                event.openedAt(), event.openUntil(), event.latencyWindowSeconds(), event.latency());
+    }
+
     private void send(BreakerEvent event) {
         events.pipeInput(event.breaker(), EventJson.encode(event));
     }

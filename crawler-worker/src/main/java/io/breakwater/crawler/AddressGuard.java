@@ -66,14 +66,22 @@ final class AddressGuard {
         return Optional.empty();
     }
 
-    /** What kind of internal address {@code address} is, if it is one. */
+    /**
+     * What kind of internal address {@code address} is, if it is one. An IPv6 address that carries an IPv4 address
+     * (IPv4-mapped {@code ::ffff:a.b.c.d}, IPv4-compatible {@code ::a.b.c.d}, NAT64 {@code 64:ff9b::a.b.c.d}, 6to4
+     * {@code 2002:aabb:ccdd::}, Teredo's client) is judged as that IPv4 address, because that is where a packet to it
+     * ends up. The local-use NAT64 prefix {@code 64:ff9b:1::/48} (RFC 8215) is internal as a whole: where the IPv4
+     * address sits in it depends on the operator's prefix length.
+     */
     static Optional<String> internalKind(InetAddress address) {
-        if (address instanceof Inet6Address v6 && isIpv4Mapped(v6.getAddress())) {
+        if (address instanceof Inet6Address v6 && !v6.isLoopbackAddress() && !v6.isAnyLocalAddress()) {
             byte[] bytes = v6.getAddress();
-            try {
-                return internalKind(InetAddress.getByAddress(new byte[] {bytes[12], bytes[13], bytes[14], bytes[15]}));
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException(e);
+            if (startsWith(bytes, LOCAL_NAT64)) {
+                return Optional.of("local-use NAT64");
+            }
+            Optional<Inet4Address> embedded = embeddedIpv4(bytes);
+            if (embedded.isPresent()) {
+                return internalKind(embedded.get());
             }
         }
         if (address.isLoopbackAddress()) {
@@ -110,12 +118,46 @@ final class AddressGuard {
         return Optional.empty();
     }
 
-    private static boolean isIpv4Mapped(byte[] bytes) {
-        for (int i = 0; i < 10; i++) {
-            if (bytes[i] != 0) {
+    /** 64:ff9b:1::/48, local-use NAT64 (RFC 8215). */
+    private static final byte[] LOCAL_NAT64 = {0x00, 0x64, (byte) 0xff, (byte) 0x9b, 0x00, 0x01};
+    /** 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052): the IPv4 address is the last 32 bits. */
+    private static final byte[] NAT64 = {0x00, 0x64, (byte) 0xff, (byte) 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    /** ::ffff:0:0/96, IPv4-mapped. */
+    private static final byte[] MAPPED = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};
+    /** ::/96, IPv4-compatible (deprecated, still routed by some stacks). */
+    private static final byte[] COMPATIBLE = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    /** 2002::/16, 6to4: the IPv4 address is bits 16 to 47. */
+    private static final byte[] SIX_TO_FOUR = {0x20, 0x02};
+    /** 2001::/32, Teredo: the client's IPv4 address is the last 32 bits, inverted. */
+    private static final byte[] TEREDO = {0x20, 0x01, 0, 0};
+
+    private static Optional<Inet4Address> embeddedIpv4(byte[] bytes) {
+        if (startsWith(bytes, NAT64) || startsWith(bytes, MAPPED) || startsWith(bytes, COMPATIBLE)) {
+            return Optional.of(ipv4(bytes[12], bytes[13], bytes[14], bytes[15]));
+        }
+        if (startsWith(bytes, SIX_TO_FOUR)) {
+            return Optional.of(ipv4(bytes[2], bytes[3], bytes[4], bytes[5]));
+        }
+        if (startsWith(bytes, TEREDO)) {
+            return Optional.of(ipv4((byte) ~bytes[12], (byte) ~bytes[13], (byte) ~bytes[14], (byte) ~bytes[15]));
+        }
+        return Optional.empty();
+    }
+
+    private static Inet4Address ipv4(byte a, byte b, byte c, byte d) {
+        try {
+            return (Inet4Address) InetAddress.getByAddress(new byte[] {a, b, c, d});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("four bytes are always an IPv4 address", e);
+        }
+    }
+
+    private static boolean startsWith(byte[] bytes, byte[] prefix) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes[i] != prefix[i]) {
                 return false;
             }
         }
-        return (bytes[10] & 0xff) == 0xff && (bytes[11] & 0xff) == 0xff;
+        return true;
     }
 }

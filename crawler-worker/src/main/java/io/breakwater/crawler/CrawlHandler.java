@@ -1,6 +1,8 @@
 package io.breakwater.crawler;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +26,9 @@ import io.breakwater.core.event.MalformedEventException;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.RecordHandler;
+import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.CrawlStore;
+import io.breakwater.core.time.OutsideTime;
 import io.breakwater.core.topic.Topics;
 
 /**
@@ -37,14 +41,19 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
 
     /** Links followed from one page, at most: a deep crawl stays bounded. */
     static final int MAX_FOLLOWED_LINKS = 20;
+    /**
+     * The furthest ahead the crawler ever sets a job's not-before: whatever a site's Retry-After, breaker or
+     * Crawl-delay says, a parked job is tried again within an hour.
+     */
+    static final Duration MAX_NOT_BEFORE = OutsideTime.MAX_RETRY_AFTER;
 
     private static final Logger log = LoggerFactory.getLogger(CrawlHandler.class);
 
     /**
      * @param status how the job stands, when the record was a readable job
-     * @param page the page to store, when fetched and changed
+     * @param page the page to store, when fetched and changed, with the lineage of the record publishing it
      */
-    record Outcome(Optional<CrawlStore.Outcome> status, Optional<CrawledPage> page,
+    record Outcome(Optional<CrawlStore.Outcome> status, Optional<CrawlStore.PublishedPage> page,
                    List<ProducerRecord<byte[], byte[]>> outputs) {
     }
 
@@ -70,7 +79,7 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
     }
 
     @Override
-    public Outcome handle(ConsumerRecord<byte[], byte[]> record) {
+    public Outcome handle(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
         if (record.value() != null && record.value().length > maxRecordBytes) {
             return deadLetter(record, DeadLetters.REASON_TOO_LARGE, new MalformedEventException(
                     "the value is " + record.value().length + " bytes; the limit is " + maxRecordBytes));
@@ -82,6 +91,13 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             return deadLetter(record, DeadLetters.REASON_MALFORMED, e);
         }
         BreakerPolicy breaker = breakers.forHost(CrawlUrl.host(job.url()));
+        // The politeness wait is not the host's fault: it happens before, never inside, its breaker's timeout.
+        Optional<Duration> later = fetcher.awaitTurn(job.url());
+        if (later.isPresent()) {
+            return park(record, job, new Parking.Failure(breaker.name(), false, new PolitenessDeferral(
+                    CrawlUrl.host(job.url()) + "'s next turn is in " + later.get().toMillis() + " ms (politeness or its"
+                            + " Crawl-delay)"), later.get()));
+        }
         FetchResult result;
         try {
             result = breaker.call(() -> fetcher.fetch(job.url()));
@@ -90,7 +106,7 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
         }
         if (result instanceof FetchResult.Fetched fetched) {
             try {
-                return fetched(job, fetched);
+                return fetched(record, job, fetched);
             } catch (BreakerOpenException | DependencyUnavailableException e) {
                 return park(record, job, Parking.Failure.notTheWorksFault(mongoBreaker, e));
             }
@@ -108,14 +124,14 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
 
     @Override
     public void beforeCommit(List<Outcome> outcomes) {
-        List<CrawledPage> pages = outcomes.stream().flatMap(outcome -> outcome.page().stream()).toList();
+        List<CrawlStore.PublishedPage> pages = outcomes.stream().flatMap(outcome -> outcome.page().stream()).toList();
         List<CrawlStore.Outcome> statuses = outcomes.stream().flatMap(outcome -> outcome.status().stream()).toList();
         List<CrawlStore.Outcome> parked = statuses.stream().filter(status -> status.status() == CrawlStatus.PARKED).toList();
         List<CrawlStore.Outcome> ended = statuses.stream().filter(status -> status.status() != CrawlStatus.PARKED).toList();
         if (!pages.isEmpty() || !ended.isEmpty()) {
             // Must hold before the commit: if MongoDB cannot take them, the batch is handled again later.
             mongoBreaker.call(() -> {
-                store.storePages(pages);
+                store.storePublished(pages);
                 store.recordOutcomes(ended);
                 return null;
             });
@@ -133,11 +149,12 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
         }
     }
 
-    private Outcome fetched(CrawlJob job, FetchResult.Fetched fetched) {
+    private Outcome fetched(ConsumerRecord<byte[], byte[]> record, CrawlJob job, FetchResult.Fetched fetched) {
         PageExtractor.ExtractedPage extracted = PageExtractor.extract(fetched);
         CrawledPage page = CrawledPage.of(fetched.finalUrl(), extracted.title(), extracted.text(), clock.instant());
-        boolean unchanged = page.contentHash().equals(
-                mongoBreaker.call(() -> store.contentHashes(List.of(page.url()))).get(page.url()));
+        String lineage = lineage(record);
+        boolean unchanged = unchanged(mongoBreaker.call(() -> store.storedHashes(List.of(page.url()))).get(page.url()),
+                page.contentHash(), lineage);
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         if (!unchanged) {
             outputs.add(topics.crawlPages().serialized(page.url(), page));
@@ -152,9 +169,32 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             next.values().forEach(child -> outputs.add(topics.crawlJobs().serialized(child.url(), child)));
         }
         log.debug("Fetched {} ({}{})", job.url(), page.title(), unchanged ? ", unchanged" : "");
-        CrawlStore.Outcome status = new CrawlStore.Outcome(job, CrawlStatus.FETCHED, unchanged ? "unchanged since the"
-                + " last crawl" : null, null, page.url(), page.title(), unchanged, 0, null, clock.instant());
-        return new Outcome(Optional.of(status), unchanged ? Optional.empty() : Optional.of(page), outputs);
+        String reason = unchanged ? "unchanged since the last crawl" : extracted.truncated() ? "the text was cut to its"
+                + " first " + PageExtractor.MAX_TEXT_BYTES + " bytes (" + PageExtractor.MAX_TEXT_CHARS + " characters at"
+                + " most), so that the page fits " + topics.crawlPages().name() : null;
+        CrawlStore.Outcome status = new CrawlStore.Outcome(job, CrawlStatus.FETCHED, reason, null, page.url(),
+                page.title(), unchanged, 0, null, clock.instant());
+        return new Outcome(Optional.of(status), unchanged ? Optional.empty()
+                : Optional.of(new CrawlStore.PublishedPage(page, lineage)), outputs);
+    }
+
+    /**
+     * Whether a page can go unpublished as unchanged: only if the stored hash is its own and was stored by other
+     * work than this record's. The hash is stored just before the transaction that publishes the page commits; if
+     * that commit aborted, the same record (or its parked copy, same lineage) is handled again and must publish.
+     */
+    static boolean unchanged(CrawlStore.StoredHash stored, String contentHash, String lineage) {
+        return stored != null && contentHash.equals(stored.contentHash()) && stored.publishedBy() != null
+                && !stored.publishedBy().equals(lineage);
+    }
+
+    /** Where a job record first arrived: its origin, for a parked copy; itself, for a fresh one. */
+    static String lineage(ConsumerRecord<byte[], byte[]> record) {
+        String topic = WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_TOPIC);
+        String partition = WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_PARTITION);
+        String offset = WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_OFFSET);
+        return topic != null && partition != null && offset != null ? topic + "-" + partition + "@" + offset
+                : record.topic() + "-" + record.partition() + "@" + record.offset();
     }
 
     private Outcome ended(CrawlJob job, CrawlStatus status, String reason, String skipReason) {
@@ -163,7 +203,9 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
                 null, clock.instant())), Optional.empty(), List.of());
     }
 
-    private Outcome park(ConsumerRecord<byte[], byte[]> record, CrawlJob job, Parking.Failure failure) {
+    private Outcome park(ConsumerRecord<byte[], byte[]> record, CrawlJob job, Parking.Failure unbounded) {
+        Parking.Failure failure = new Parking.Failure(unbounded.breaker(), unbounded.attempted(), unbounded.error(),
+                OutsideTime.clamp(unbounded.delay(), MAX_NOT_BEFORE));
         Parking.Decision decision = parking.decide(record, failure);
         if (decision.deadLettered()) {
             String reason = job.url() + " could not be fetched in " + decision.failedAttempts() + " attempts, so the job"
@@ -172,14 +214,24 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             return new Outcome(Optional.of(new CrawlStore.Outcome(job, CrawlStatus.FAILED, reason, null, null, null,
                     false, 0, null, clock.instant())), Optional.empty(), List.of(decision.record()));
         }
-        String reason = failure.breaker().equals(mongoBreaker.name())
+        Instant latest = OutsideTime.plusSaturated(clock.instant(), MAX_NOT_BEFORE);
+        Instant notBefore = decision.notBefore();
+        if (notBefore != null && notBefore.isAfter(latest)) {
+            // A park backoff configured beyond the maximum: the crawler's own bound still holds.
+            notBefore = latest;
+            WorkHeaders.set(decision.record().headers(), WorkHeaders.NOT_BEFORE, notBefore.toString());
+        }
+        String reason = failure.error() instanceof PolitenessDeferral
+                ? "the site asks for a gap between requests (politeness or its Crawl-delay) and its next turn is "
+                        + failure.delay().toMillis() + " ms away: the job waits parked instead of holding a worker"
+                : failure.breaker().equals(mongoBreaker.name())
                 ? "the page store (MongoDB) is unavailable; it will be retried when it recovers"
                 : failure.attempted()
                 ? "the site could not be fetched just now (" + failure.error().getMessage() + "); it will be retried"
                 : "the site's breaker (" + failure.breaker() + ") is open after repeated failures; it will be retried"
                         + " when it recovers";
         return new Outcome(Optional.of(new CrawlStore.Outcome(job, CrawlStatus.PARKED, reason, null, null, null, false,
-                decision.failedAttempts(), decision.notBefore(), clock.instant())), Optional.empty(),
+                decision.failedAttempts(), notBefore, clock.instant())), Optional.empty(),
                 List.of(decision.record()));
     }
 

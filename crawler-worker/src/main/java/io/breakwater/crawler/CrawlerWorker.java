@@ -81,7 +81,8 @@ public final class CrawlerWorker implements AutoCloseable {
         // The fleet's view first; each host's breaker joins it when the host is first crawled.
         BreakerFleet fleetBreakers = BreakerFleet.join(kafka, topics, fleet, instance, "breakwater-crawler",
                 List.of(mongoBreaker));
-        HostBreakers breakers = new HostBreakers(settings, crawler, identity, fleet, clock, fleetBreakers::add);
+        HostBreakers breakers = new HostBreakers(settings, crawler, identity, fleet, clock, fleetBreakers::add,
+                fleetBreakers::remove);
         HttpClient client = PageFetcher.newClient(crawler);
         PageFetcher fetcher = new PageFetcher(client, AddressGuard.resolvingWithDns(crawler.allowedHosts()),
                 new RobotsRules(client, crawler, clock), new HostPacer(), crawler);

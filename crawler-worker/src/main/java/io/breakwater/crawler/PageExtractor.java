@@ -27,6 +27,13 @@ final class PageExtractor {
     static final int MAX_LINKS = 100;
     /** A page's text beyond this is cut: a page record must fit a Kafka message. */
     static final int MAX_TEXT_CHARS = 400_000;
+    /**
+     * A page's text beyond this many UTF-8 bytes is cut too (at a character's edge): 400,000 CJK characters are
+     * 1.2 MB, and a page record must fit {@code crawl.pages} (1 MB a message by default) with its title and URL.
+     */
+    static final int MAX_TEXT_BYTES = 512 * 1024;
+    /** A title beyond this is cut. */
+    static final int MAX_TITLE_CHARS = 1_000;
 
     private static final String NOT_CONTENT = "script, style, noscript, template, nav, header, footer, aside, form, "
             + "iframe, svg, [role=navigation], [aria-hidden=true]";
@@ -44,7 +51,7 @@ final class PageExtractor {
             String text = new String(page.body(), charset).strip();
             String path = page.finalUrl().replaceFirst("[?#].*$", "");
             String title = path.substring(path.lastIndexOf('/') + 1);
-            return new ExtractedPage(title.isEmpty() ? page.finalUrl() : title, cut(text), List.of());
+            return page(title.isEmpty() ? page.finalUrl() : title, text, List.of());
         }
         Document document;
         try {
@@ -62,7 +69,7 @@ final class PageExtractor {
         }
         Element main = document.selectFirst("main, article, [role=main]");
         Element content = main != null ? main : document.body();
-        return new ExtractedPage(title, cut(text(content)), links);
+        return page(title, text(content), links);
     }
 
     private static String text(Element content) {
@@ -104,8 +111,29 @@ final class PageExtractor {
         return List.copyOf(links);
     }
 
-    private static String cut(String text) {
-        return text.length() <= MAX_TEXT_CHARS ? text : text.substring(0, MAX_TEXT_CHARS);
+    private static ExtractedPage page(String title, String text, List<String> links) {
+        String cut = cut(text);
+        String shortTitle = title.length() <= MAX_TITLE_CHARS ? title
+                : title.substring(0, Character.isHighSurrogate(title.charAt(MAX_TITLE_CHARS - 1))
+                        ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS);
+        return new ExtractedPage(shortTitle, cut, links, cut.length() < text.length());
+    }
+
+    /** At most {@link #MAX_TEXT_CHARS} characters and {@link #MAX_TEXT_BYTES} UTF-8 bytes of {@code text}. */
+    static String cut(String text) {
+        int bytes = 0;
+        int end = 0;
+        while (end < text.length() && end < MAX_TEXT_CHARS) {
+            int codePoint = text.codePointAt(end);
+            int size = codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+            int chars = Character.charCount(codePoint);
+            if (bytes + size > MAX_TEXT_BYTES || end + chars > MAX_TEXT_CHARS) {
+                break;
+            }
+            bytes += size;
+            end += chars;
+        }
+        return end == text.length() ? text : text.substring(0, end);
     }
 
     private static Charset charset(String name) {
@@ -121,6 +149,7 @@ final class PageExtractor {
      * @param text its main text, paragraphs separated by blank lines
      * @param links same-host pages it links to, normalized
      */
-    record ExtractedPage(String title, String text, List<String> links) {
+    /** @param truncated whether the text was cut at {@link #MAX_TEXT_CHARS} or {@link #MAX_TEXT_BYTES} */
+    record ExtractedPage(String title, String text, List<String> links, boolean truncated) {
     }
 }

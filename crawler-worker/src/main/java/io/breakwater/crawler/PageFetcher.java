@@ -7,6 +7,7 @@ import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -15,12 +16,13 @@ import java.util.Set;
 
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.crawl.CrawlUrl;
+import io.breakwater.core.time.OutsideTime;
 
 /**
  * Fetches one page as a good and careful citizen: only addresses the {@link AddressGuard} allows (checked again on
- * every redirect), only what robots.txt allows, one request per host per politeness gap, a user agent that names
- * the project, at most {@code maxRedirects} redirects, {@code maxBytes} of body and {@code fetchTimeout}, and only
- * HTML or plain text. A host that does not answer, or answers 5xx or 429, throws
+ * every redirect), only what robots.txt allows, one request per host per politeness gap (see {@link #awaitTurn}),
+ * a user agent that names the project, at most {@code maxRedirects} redirects, {@code maxBytes} of body and
+ * {@code fetchTimeout}, and only HTML or plain text. A host that does not answer, or answers 5xx or 429, throws
  * {@link DependencyUnavailableException}: that is for its breaker to count. Thread-safe.
  */
 final class PageFetcher {
@@ -50,6 +52,21 @@ final class PageFetcher {
     }
 
     /**
+     * Waits, outside any breaker, for the turn of {@code url}'s host (the politeness gap, or a longer Crawl-delay
+     * from its robots.txt, if that is in hand) when it is at most {@link HostPacer#MAX_TURN_WAIT} away.
+     *
+     * @return empty once it is this caller's turn; how long until the host's next turn if that is further away,
+     *     and nothing was reserved: the caller should set the job aside for that long instead of holding a thread
+     */
+    Optional<Duration> awaitTurn(String url) throws InterruptedException {
+        URI uri = URI.create(url);
+        return pacer.awaitTurn(uri.getHost(), max(settings.politeness(), robots.knownCrawlDelay(uri)));
+    }
+
+    /**
+     * Fetches {@code url} at once: the caller has had its turn from {@link #awaitTurn}. Redirects within one fetch
+     * are followed at once too, and push each host's next turn back by its gap.
+     *
      * @param url a normalized http(s) URL
      * @throws DependencyUnavailableException if the host did not answer, or answered that it is in trouble
      */
@@ -100,7 +117,7 @@ final class PageFetcher {
 
     private HttpResponse<InputStream> send(URI uri) {
         try {
-            pacer.awaitTurn(uri.getHost(), max(settings.politeness(), robots.crawlDelay(uri)));
+            pacer.sending(uri.getHost(), max(settings.politeness(), robots.crawlDelay(uri)));
             return client.send(HttpRequest.newBuilder(uri).timeout(settings.fetchTimeout())
                     .header("User-Agent", settings.userAgent())
                     .header("Accept", "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1")
@@ -124,7 +141,7 @@ final class PageFetcher {
         if (length.isPresent() && length.getAsLong() > settings.maxBytes()) {
             return tooLarge(url, length.getAsLong() + " bytes");
         }
-        byte[] bytes = body.readNBytes(settings.maxBytes() + 1);
+        byte[] bytes = BoundedBody.read(body, settings.maxBytes() + 1, Clock.systemUTC(), settings.fetchTimeout());
         if (bytes.length > settings.maxBytes()) {
             return tooLarge(url, "more than " + settings.maxBytes() + " bytes");
         }
@@ -143,14 +160,9 @@ final class PageFetcher {
                 + " bytes (BW_CRAWLER_MAX_BYTES)");
     }
 
+    /** The host's Retry-After, read leniently (seconds, fractions, HTTP dates) and clamped to an hour. */
     private static Duration retryAfter(HttpResponse<?> response) {
-        return response.headers().firstValue("Retry-After").flatMap(value -> {
-            try {
-                return Optional.of(Duration.ofSeconds(Long.parseLong(value.strip())));
-            } catch (NumberFormatException e) {
-                return Optional.empty();
-            }
-        }).orElse(null);
+        return response.headers().firstValue("Retry-After").flatMap(OutsideTime::retryAfter).orElse(null);
     }
 
     private static Duration max(Duration a, Duration b) {

@@ -22,6 +22,24 @@ class AddressGuardTest {
     }
 
     @ParameterizedTest
+    @CsvSource({
+            "64:ff9b::127.0.0.1, loopback", "64:ff9b::10.0.0.1, private", "64:ff9b::a9fe:a9fe, link-local",
+            "64:ff9b:1::a00:1, local-use NAT64", "64:ff9b:1:ffff::8.8.8.8, local-use NAT64",
+            "2002:7f00:1::, loopback", "2002:a00:1::1, private", "2002:a9fe:a9fe::1, link-local",
+            "::127.0.0.1, loopback", "::10.0.0.1, private", "::169.254.169.254, link-local", "::192.168.0.1, private",
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe, private"})
+    void shouldJudgeAnIpv6AddressThatCarriesAnIpv4AddressAsThatIpv4Address(String address, String kind)
+            throws Exception {
+        assertThat(AddressGuard.internalKind(InetAddress.getByName(address))).contains(kind);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"64:ff9b::8.8.8.8", "2002:808:808::1", "::8.8.8.8"})
+    void shouldLetAnIpv6AddressCarryingAPublicIpv4AddressThrough(String address) throws Exception {
+        assertThat(AddressGuard.internalKind(InetAddress.getByName(address))).isEmpty();
+    }
+
+    @ParameterizedTest
     @CsvSource({"93.184.215.14", "8.8.8.8", "2606:4700::6810:85e5", "172.32.0.1", "100.128.0.1"})
     void shouldLetPublicAddressesThrough(String address) throws Exception {
         assertThat(AddressGuard.internalKind(InetAddress.getByName(address))).isEmpty();

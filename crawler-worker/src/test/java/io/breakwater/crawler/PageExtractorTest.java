@@ -51,4 +51,28 @@ class PageExtractorTest {
 
         assertThat(page.title()).isEqualTo("Caissons");
     }
+
+    @Test
+    void shouldCutTheTextAtItsByteLimitInUtf8AndSaySo() {
+        String html = "<html><head><title>" + "T".repeat(5_000) + "</title></head><body><p>" + TestSite.cjk(
+                TestSite.CJK_CHARACTERS) + "</p></body></html>";
+
+        PageExtractor.ExtractedPage page = PageExtractor.extract(new FetchResult.Fetched("http://example.com/cjk",
+                "text/html", "utf-8", html.getBytes(StandardCharsets.UTF_8)));
+
+        assertThat(page.text().getBytes(StandardCharsets.UTF_8).length)
+                .isLessThanOrEqualTo(PageExtractor.MAX_TEXT_BYTES).isGreaterThan(PageExtractor.MAX_TEXT_BYTES - 4);
+        assertThat(page.truncated()).isTrue();
+        assertThat(page.title()).hasSize(PageExtractor.MAX_TITLE_CHARS);
+    }
+
+    @Test
+    void shouldNeverSplitACharacterWhenCutting() {
+        String text = "\uD83C\uDF0A".repeat(PageExtractor.MAX_TEXT_BYTES / 4 + 10);
+
+        String cut = PageExtractor.cut(text);
+
+        assertThat(cut.getBytes(StandardCharsets.UTF_8)).hasSize(PageExtractor.MAX_TEXT_BYTES);
+        assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 1))).isFalse();
+    }
 }

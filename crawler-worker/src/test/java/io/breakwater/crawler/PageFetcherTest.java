@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.time.OutsideTime;
 import io.breakwater.embedded.junit.TestSite;
 
 /** Fetching as a careful citizen, against a real local site. */
@@ -107,6 +109,24 @@ class PageFetcherTest {
     }
 
     @Test
+    void shouldClampAHugeRetryAfterToAnHour() {
+        assertThatThrownBy(() -> fetcher.fetch(site.url("/retry-after-huge.html")))
+                .isInstanceOfSatisfying(DependencyUnavailableException.class,
+                        e -> assertThat(e.retryAfter()).contains(OutsideTime.MAX_RETRY_AFTER));
+    }
+
+    @Test
+    void shouldReadOnlyTheFirstPartOfAnEndlessRobotsTxtAndFetchThePage() {
+        try (TestSite endless = TestSite.start()) {
+            endless.endlessRobotsTxt();
+            PageFetcher fresh = fetcher(Set.of("127.0.0.1"), Map.of("crawler.politeness.seconds", "0",
+                    "crawler.timeout.seconds", "5"));
+
+            assertThat(fresh.fetch(endless.url("/index.html"))).isInstanceOf(FetchResult.Fetched.class);
+        }
+    }
+
+    @Test
     void shouldRefuseLoopbackAndPrivateAddressesUnlessAllowedAlsoAfterARedirect() {
         PageFetcher careful = fetcher(Set.of(), Map.of("crawler.politeness.seconds", "0"));
 
@@ -119,13 +139,15 @@ class PageFetcherTest {
     }
 
     @Test
-    void shouldWaitThePolitenessGapBetweenRequestsToOneHost() {
+    void shouldWaitThePolitenessGapBetweenRequestsToOneHost() throws Exception {
         PageFetcher polite = fetcher(Set.of("127.0.0.1"), Map.of("crawler.politeness.seconds", "0.3"));
         polite.fetch(site.url("/second.html"));
 
         long start = System.nanoTime();
-        polite.fetch(site.url("/notes.txt"));
-        polite.fetch(site.url("/second.html"));
+        for (String path : List.of("/notes.txt", "/second.html")) {
+            assertThat(polite.awaitTurn(site.url(path))).isEmpty();
+            polite.fetch(site.url(path));
+        }
 
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(550));
     }

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 
+import io.breakwater.core.breaker.BreakerFamilies;
 import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerState;
@@ -18,12 +20,17 @@ import io.javalin.http.Context;
  * {@code GET /health} in the seed's shape, which its users' scripts parse:
  * {@code {"status", "details": {"circuit_breakers": {"all_closed", "open_breakers", "details": {name: {...}}},
  * "kafka", "mongodb"}}}. Breakers come from {@code breaker.health} (the whole fleet, not this process); Kafka and
- * MongoDB from background checks. 200 while work can be accepted (Kafka answers), 503 when it cannot. Also
+ * MongoDB from background checks. Families of breakers made per outside name ({@code crawler:<host>}) are
+ * summarised in {@code families} (counts by state, the worst few, which alone are in {@code details}), so the
+ * answer's size does not grow with the hosts crawled; {@code ?all=true&page=N} lists every breaker, 500 a page.
+ * 200 while work can be accepted (Kafka answers), 503 when it cannot. Also
  * {@code /health/live} and {@code /health/ready}, which an open breaker never fails: parking work is not being down.
  */
 final class HealthRoutes {
 
     static final String PATH = "/health";
+    /** Breakers per page of {@code /health?all=true}. */
+    static final int PAGE_SIZE = 500;
     private static final TypeReference<Map<String, Object>> FIELDS = new TypeReference<>() {
     };
 
@@ -40,20 +47,23 @@ final class HealthRoutes {
     }
 
     void health(Context ctx) {
-        Map<String, BreakerHealth> breakers = fleet.breakers();
-        List<String> open = new ArrayList<>();
-        Map<String, Object> details = new LinkedHashMap<>();
-        breakers.forEach((name, health) -> {
-            if (health.state() == BreakerState.OPEN) {
-                open.add(name);
+        boolean everyBreaker = "true".equalsIgnoreCase(ctx.queryParam("all"));
+        int page = 1;
+        String pageParam = ctx.queryParam("page");
+        if (pageParam != null) {
+            try {
+                page = Integer.parseInt(pageParam.strip());
+            } catch (NumberFormatException e) {
+                page = 0;
             }
-            details.put(name, breakerDetails(health));
-        });
+            if (page < 1) {
+                ctx.status(400).json(Map.of("error", "page must be a whole number from 1, but was '" + pageParam + "'"));
+                return;
+            }
+        }
+        Map<String, BreakerHealth> breakers = fleet.breakers();
         boolean allClosed = breakers.values().stream().allMatch(BreakerHealth::isClosed);
-        Map<String, Object> circuitBreakers = new LinkedHashMap<>();
-        circuitBreakers.put("all_closed", allClosed);
-        circuitBreakers.put("open_breakers", open);
-        circuitBreakers.put("details", details);
+        Map<String, Object> circuitBreakers = circuitBreakers(breakers, everyBreaker, page);
         circuitBreakers.put("source", healthTopic);
 
         DependencyChecks.Reachability kafka = checks.kafka();
@@ -87,6 +97,64 @@ final class HealthRoutes {
         } else {
             ctx.status(503).json(Map.of("status", "not_ready", "reason", kafka.error()));
         }
+    }
+
+    /**
+     * The {@code circuit_breakers} part: {@code all_closed} over every breaker; {@code open_breakers} and
+     * {@code details} for the named breakers and each family's {@link BreakerFamilies#WORST_SHOWN} worst members;
+     * {@code families} with each family's counts by state. With {@code all}, every breaker instead, by name, a
+     * page of {@link #PAGE_SIZE} at a time.
+     */
+    static Map<String, Object> circuitBreakers(Map<String, BreakerHealth> breakers, boolean all, int page) {
+        List<BreakerHealth> shown = new ArrayList<>();
+        Map<String, List<BreakerHealth>> families = new TreeMap<>();
+        breakers.values().forEach(health -> BreakerFamilies.family(health.breaker()).ifPresentOrElse(
+                family -> families.computeIfAbsent(family, ignored -> new ArrayList<>()).add(health),
+                () -> shown.add(health)));
+        Map<String, Object> summaries = new LinkedHashMap<>();
+        families.forEach((family, members) -> {
+            List<BreakerHealth> worst = BreakerFamilies.worst(members, BreakerHealth::state,
+                    BreakerHealth::failureCount, BreakerHealth::breaker, BreakerFamilies.WORST_SHOWN);
+            if (!all) {
+                shown.addAll(worst);
+            }
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("total", members.size());
+            BreakerFamilies.countByState(members, BreakerHealth::state).forEach((state, count) ->
+                    summary.put(state.json(), count));
+            summary.put("worst", worst.stream().map(BreakerHealth::breaker).toList());
+            summary.put("all", PATH + "?all=true&page=1");
+            summaries.put(family, summary);
+        });
+        Map<String, Object> paging = null;
+        if (all) {
+            List<BreakerHealth> sorted = new ArrayList<>(new TreeMap<>(breakers).values());
+            int from = (int) Math.min(sorted.size(), (long) (page - 1) * PAGE_SIZE);
+            shown.clear();
+            shown.addAll(sorted.subList(from, Math.min(sorted.size(), from + PAGE_SIZE)));
+            paging = new LinkedHashMap<>();
+            paging.put("page", page);
+            paging.put("page_size", PAGE_SIZE);
+            paging.put("breakers", sorted.size());
+            paging.put("pages", (sorted.size() + PAGE_SIZE - 1) / PAGE_SIZE);
+        }
+        List<String> open = new ArrayList<>();
+        Map<String, Object> details = new LinkedHashMap<>();
+        shown.forEach(health -> {
+            if (health.state() == BreakerState.OPEN) {
+                open.add(health.breaker());
+            }
+            details.put(health.breaker(), breakerDetails(health));
+        });
+        Map<String, Object> circuitBreakers = new LinkedHashMap<>();
+        circuitBreakers.put("all_closed", breakers.values().stream().allMatch(BreakerHealth::isClosed));
+        circuitBreakers.put("open_breakers", open);
+        circuitBreakers.put("details", details);
+        circuitBreakers.put("families", summaries);
+        if (paging != null) {
+            circuitBreakers.put("paging", paging);
+        }
+        return circuitBreakers;
     }
 
     private static Map<String, Object> breakerDetails(BreakerHealth health) {

@@ -36,7 +36,7 @@ public final class Breakwater {
             "  crawler-worker  run only the crawler worker (needs BW_KAFKA_BOOTSTRAP and BW_MONGO_URI)",
             "  breaker-state  run only the breaker-state app, breaker.events into breaker.health (needs BW_KAFKA_BOOTSTRAP)",
             "  topics       create the missing topics (partitions, copies, settings from BW_TOPIC_*) and list them",
-            "  health [--watch] [--json]                     every breaker's health across the fleet",
+            "  health [--watch] [--json] [--all]             every breaker's health across the fleet (--all: every host's)",
             "  breaker force-open|disable|reset <name> [--reason TEXT]   override a breaker on every instance",
             "  dlq list <topic>                              what a dead-letter topic holds, and why",
             "  dlq replay <topic> [--reason R] [--limit N]   put dead letters back on their origin topic, once each",

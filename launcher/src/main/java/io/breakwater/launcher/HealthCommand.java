@@ -4,15 +4,19 @@ import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import io.breakwater.core.breaker.BreakerFamilies;
 import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
@@ -20,13 +24,14 @@ import io.breakwater.core.event.EventJson;
 import io.breakwater.core.topic.Topics;
 
 /**
- * {@code breakwater health [--watch] [--json]}: every breaker's fleet-wide health as {@code breaker.health} holds it.
+ * {@code breakwater health [--watch] [--json] [--all]}: every breaker's fleet-wide health as {@code breaker.health}
+ * holds it; of a family of per-host breakers, its counts by state and its worst few, unless {@code --all}.
  * A table for people; {@code --json} prints the topic's records by breaker name, exactly as stored; {@code --watch}
  * prints again on every update until Ctrl-C.
  */
 final class HealthCommand {
 
-    static final String USAGE = "Usage: breakwater health [--watch] [--json]";
+    static final String USAGE = "Usage: breakwater health [--watch] [--json] [--all]";
     private static final Duration CATCH_UP = Duration.ofSeconds(15);
 
     private HealthCommand() {
@@ -34,11 +39,12 @@ final class HealthCommand {
 
     /** @return the exit code */
     static int run(List<String> args, Settings settings, PrintStream out) {
-        if (!List.of("--watch", "--json").containsAll(args)) {
+        if (!List.of("--watch", "--json", "--all").containsAll(args)) {
             out.println(USAGE);
             return 2;
         }
         boolean json = args.contains("--json");
+        boolean all = args.contains("--all");
         Topics topics = Topics.from(settings);
         try (FleetHealth fleet = FleetHealth.follow(KafkaSettings.from(settings), topics.breakerHealth(),
                 "breakwater-health-cli")) {
@@ -47,16 +53,22 @@ final class HealthCommand {
                         + KafkaSettings.from(settings).bootstrapServers() + " within " + CATCH_UP.toSeconds() + " s.");
                 return 1;
             }
-            print(fleet.breakers(), json, topics.breakerHealth().name(), out);
+            print(fleet.breakers(), json, all, topics.breakerHealth().name(), out);
             if (args.contains("--watch")) {
-                fleet.onUpdate(health -> print(fleet.breakers(), json, topics.breakerHealth().name(), out));
+                fleet.onUpdate(health -> print(fleet.breakers(), json, all, topics.breakerHealth().name(), out));
                 awaitInterrupt();
             }
             return 0;
         }
     }
 
-    static void print(SortedMap<String, BreakerHealth> breakers, boolean json, String topic, PrintStream out) {
+    /**
+     * Prints the named breakers and, of each family ({@code crawler:<host>}), its counts by state and its
+     * {@link BreakerFamilies#WORST_SHOWN} worst members; every breaker with {@code all}.
+     */
+    static void print(SortedMap<String, BreakerHealth> everyBreaker, boolean json, boolean all, String topic,
+                      PrintStream out) {
+        SortedMap<String, BreakerHealth> breakers = all ? everyBreaker : shown(everyBreaker);
         if (json) {
             try {
                 out.println(EventJson.mapper().writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(breakers));
@@ -82,12 +94,41 @@ final class HealthCommand {
                     health.openInstances().isEmpty() ? "-" : String.join(",", health.openInstances()),
                     health.lastChangeAt() == null ? "-" : ago(health.lastChangeAt(), now));
         }
+        if (!all) {
+            families(everyBreaker).forEach((family, members) -> {
+                Map<BreakerState, Long> counts = BreakerFamilies.countByState(members, BreakerHealth::state);
+                out.printf("  %s: %d breakers (%d closed, %d half-open, %d open); the %d worst shown above;"
+                                + " --all lists every one%n", family, members.size(), counts.get(BreakerState.CLOSED),
+                        counts.get(BreakerState.HALF_OPEN), counts.get(BreakerState.OPEN),
+                        Math.min(members.size(), BreakerFamilies.WORST_SHOWN));
+            });
+        }
         breakers.forEach((name, health) -> {
             if (health.override() != null) {
                 out.printf("  * %s: %s by %s at %s%s%n", name, health.override().mode().json(), health.override().by(),
                         health.override().at(), health.override().reason() == null ? "" : " (" + health.override().reason() + ")");
             }
         });
+    }
+
+    private static SortedMap<String, BreakerHealth> shown(SortedMap<String, BreakerHealth> breakers) {
+        SortedMap<String, BreakerHealth> shown = new TreeMap<>();
+        breakers.forEach((name, health) -> {
+            if (!BreakerFamilies.inFamily(name)) {
+                shown.put(name, health);
+            }
+        });
+        families(breakers).values().forEach(members -> BreakerFamilies.worst(members, BreakerHealth::state,
+                        BreakerHealth::failureCount, BreakerHealth::breaker, BreakerFamilies.WORST_SHOWN)
+                .forEach(health -> shown.put(health.breaker(), health)));
+        return shown;
+    }
+
+    private static SortedMap<String, List<BreakerHealth>> families(SortedMap<String, BreakerHealth> breakers) {
+        SortedMap<String, List<BreakerHealth>> families = new TreeMap<>();
+        breakers.forEach((name, health) -> BreakerFamilies.family(name).ifPresent(family ->
+                families.computeIfAbsent(family, ignored -> new ArrayList<>()).add(health)));
+        return families;
     }
 
     private static String ago(Instant then, Instant now) {

@@ -44,6 +44,17 @@ public final class BreakerFleet implements AutoCloseable {
         measure(breaker);
     }
 
+    /**
+     * Lets {@code breaker} go: no more reports, fleet news or metrics. The breaker-state app drops it from
+     * {@code breaker.health} once its instances have been silent for the expiry.
+     */
+    public void remove(BreakerPolicy breaker) {
+        reporter.remove(breaker);
+        view.unregister(breaker);
+        breakers.remove(breaker);
+        ProcessMetrics.untrack(breaker);
+    }
+
     @Override
     public void close() {
         reporter.close();

@@ -3,7 +3,8 @@ package io.breakwater.core.breaker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +35,7 @@ public final class BreakerReporter implements AutoCloseable {
     private static final Duration REFRESH = Duration.ofMillis(200);
 
     private final Topic<String, BreakerEvent> topic;
-    private final List<BreakerPolicy> breakers = new CopyOnWriteArrayList<>();
+    private final Set<BreakerPolicy> breakers = ConcurrentHashMap.newKeySet();
     private final KafkaProducer<String, BreakerEvent> producer;
     private final ScheduledExecutorService sender;
     private final AtomicBoolean failing = new AtomicBoolean();
@@ -67,9 +68,18 @@ public final class BreakerReporter implements AutoCloseable {
 
     /** Reports {@code breaker} too, from now on: for breakers made as they are needed (one per crawled host). */
     public void add(BreakerPolicy breaker) {
-        breaker.onEvent(event -> sender.execute(() -> send(event)));
+        breaker.onEvent(event -> {
+            if (breakers.contains(breaker)) {
+                sender.execute(() -> send(event));
+            }
+        });
         breakers.add(breaker);
         sender.execute(() -> send(breaker.snapshot()));
+    }
+
+    /** Stops reporting {@code breaker}: it is gone (a host's breaker evicted for idleness). */
+    public void remove(BreakerPolicy breaker) {
+        breakers.remove(breaker);
     }
 
     @Override

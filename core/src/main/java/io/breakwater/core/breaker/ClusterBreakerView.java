@@ -66,16 +66,26 @@ public final class ClusterBreakerView implements AutoCloseable {
         }
     }
 
+    /** Stops feeding {@code breaker}: it is gone (a host's breaker evicted for idleness). */
+    public void unregister(BreakerPolicy breaker) {
+        byName.remove(breaker.name(), breaker);
+    }
+
     @Override
     public void close() {
         follower.close();
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> record, String healthTopic) {
-        if (record.value() == null || record.key() == null) {
+        if (record.key() == null) {
             return;
         }
         String name = new String(record.key(), StandardCharsets.UTF_8);
+        if (record.value() == null) {
+            // A tombstone: the breaker is gone from the fleet (no instance reports it any more).
+            (record.topic().equals(healthTopic) ? latestHealth : latestOverride).remove(name);
+            return;
+        }
         BreakerPolicy breaker = byName.get(name);
         if (record.topic().equals(healthTopic)) {
             BreakerHealth health = EventJson.decode(record.value(), BreakerHealth.class);

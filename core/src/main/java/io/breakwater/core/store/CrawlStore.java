@@ -138,17 +138,52 @@ public final class CrawlStore {
         return hashes;
     }
 
+    /**
+     * A page's stored hash and the work that stored it.
+     *
+     * @param publishedBy which work stored it (a crawl job record's lineage, say {@code topic-partition@offset}),
+     *     or null
+     */
+    public record StoredHash(String contentHash, String publishedBy) {
+    }
+
+    /**
+     * A page to store, and the work that publishes it: a later crawl may take the page as unchanged only if that
+     * work is not itself being handled again (its transaction may have aborted after this store).
+     */
+    public record PublishedPage(CrawledPage page, String publishedBy) {
+    }
+
+    /** The stored hashes of the pages under {@code urls}, with the work that stored them. */
+    public Map<String, StoredHash> storedHashes(Collection<String> urls) {
+        Map<String, StoredHash> hashes = new HashMap<>();
+        if (urls.isEmpty()) {
+            return hashes;
+        }
+        pages.find(Filters.in("_id", urls)).projection(new Document("contentHash", 1).append("publishedBy", 1))
+                .forEach(doc -> hashes.put(doc.getString("_id"),
+                        new StoredHash(doc.getString("contentHash"), doc.getString("publishedBy"))));
+        return hashes;
+    }
+
     /** Stores pages, in one round trip: upserts by URL. */
     public void storePages(Collection<CrawledPage> crawled) {
+        storePublished(crawled.stream().map(page -> new PublishedPage(page, null)).toList());
+    }
+
+    /** Stores pages with the work that publishes them, in one round trip: upserts by URL. */
+    public void storePublished(Collection<PublishedPage> crawled) {
         if (crawled.isEmpty()) {
             return;
         }
         List<UpdateOneModel<Document>> writes = new ArrayList<>(crawled.size());
-        for (CrawledPage page : crawled) {
+        for (PublishedPage published : crawled) {
+            CrawledPage page = published.page();
             writes.add(new UpdateOneModel<>(Filters.eq("_id", page.url()), Updates.combine(
                     Updates.set("title", page.title()),
                     Updates.set("text", page.text()),
                     Updates.set("contentHash", page.contentHash()),
+                    Updates.set("publishedBy", published.publishedBy()),
                     Updates.set("fetchedAt", date(page.fetchedAt()))), UPSERT));
         }
         pages.bulkWrite(writes);

@@ -47,4 +47,39 @@ class ProcessMetricsTest {
         ProcessMetrics.untrack(breaker);
         assertThat(ProcessMetrics.scrape()).doesNotContain("metrics_test");
     }
+
+    @Test
+    void shouldShowThreeHundredHostBreakersInAConstantNumberOfSeries() {
+        java.util.List<BreakerPolicy> hosts = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            BreakerPolicy host = new BreakerPolicy(new BreakerSettings("crawler:h" + i + ".invalid", 1, 1,
+                    Duration.ofMinutes(1), Duration.ofSeconds(5), 0, Duration.ofMillis(1), Duration.ofMillis(2)),
+                    new BreakerPolicy.Identity("node-8", Clock.systemUTC().instant()), false, Duration.ofSeconds(60),
+                    Clock.systemUTC());
+            ProcessMetrics.track(host);
+            hosts.add(host);
+            host.call(() -> "ok");
+        }
+        try {
+            hosts.get(7).call(() -> {
+                throw new DependencyUnavailableException("down");
+            });
+        } catch (RuntimeException expected) {
+            // one failure opens it
+        }
+
+        String scraped = ProcessMetrics.scrape();
+
+        assertThat(scraped.lines().filter(line -> !line.startsWith("#") && line.contains("crawler"))).hasSizeLessThanOrEqualTo(50);
+        assertThat(scraped)
+                .contains("breakwater_breakers{family=\"crawler\",state=\"open\"} 1.0")
+                .contains("breakwater_breakers{family=\"crawler\",state=\"closed\"} 299.0")
+                .contains("breakwater_breaker_state{breaker=\"crawler:h7.invalid\",instance=\"node-8\"} 2.0")
+                .contains("breakwater_breaker_calls_total{breaker=\"crawler:*\",instance=\"node-8\",outcome=\"success\"} 300.0");
+
+        hosts.forEach(ProcessMetrics::untrack);
+        assertThat(ProcessMetrics.scrape()).as("a gone host's calls stay counted in its family")
+                .contains("breakwater_breaker_calls_total{breaker=\"crawler:*\",instance=\"node-8\",outcome=\"success\"} 300.0")
+                .doesNotContain("crawler:h7.invalid");
+    }
 }

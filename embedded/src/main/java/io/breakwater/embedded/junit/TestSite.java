@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 
 import io.breakwater.embedded.FreePort;
@@ -20,7 +21,9 @@ import io.breakwater.embedded.FreePort;
 /**
  * A small web site for crawler tests, on 127.0.0.1: static pages with a fact only they hold, a robots.txt, a slow
  * page, a page that fails, redirects (one that arrives, one that loops), an oversized page, a binary file, plain
- * text. Counts the requests to each path; can go down and come back like a real host.
+ * text, and hostile answers (a 503 with a Retry-After of centuries, a page of 400,000 CJK characters, an endless
+ * robots.txt on request). Any path can be given a handler of a test's own. Counts the requests to each path; can go
+ * down and come back like a real host.
  */
 public final class TestSite implements AutoCloseable {
 
@@ -47,8 +50,14 @@ public final class TestSite implements AutoCloseable {
             </body></html>
             """.formatted(FACT);
 
+    /** Characters of {@code /cjk.html}: about 1.2 MB in UTF-8, over a Kafka producer's default request size. */
+    public static final int CJK_CHARACTERS = 400_000;
+    /** The {@code Retry-After} of {@code /retry-after-huge.html}: more seconds than the universe is old. */
+    public static final String HUGE_RETRY_AFTER = "10000000000";
+
     private final int port;
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final Map<String, HttpHandler> routes = new ConcurrentHashMap<>();
     private final ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "test-site");
         thread.setDaemon(true);
@@ -96,6 +105,32 @@ public final class TestSite implements AutoCloseable {
         this.slowMillis = delay.toMillis();
     }
 
+    /** Serves {@code path} with {@code handler} from now on, instead of what the site serves there by default. */
+    public void route(String path, HttpHandler handler) {
+        routes.put(path, handler);
+    }
+
+    /** Serves {@code body} as {@code /robots.txt} from now on (say, with a {@code Crawl-delay}). */
+    public void robotsTxt(String body) {
+        route("/robots.txt", exchange -> respond(exchange, 200, "text/plain", body));
+    }
+
+    /** Serves a {@code /robots.txt} that never ends (comment lines, sent until the reader hangs up). */
+    public void endlessRobotsTxt() {
+        route("/robots.txt", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, 0);
+            byte[] chunk = ("# " + "endless ".repeat(1000) + "\n").getBytes(StandardCharsets.UTF_8);
+            try (OutputStream out = exchange.getResponseBody()) {
+                while (!Thread.currentThread().isInterrupted()) {
+                    out.write(chunk);
+                }
+            } catch (IOException e) {
+                // the reader stopped at its limit
+            }
+        });
+    }
+
     /** Stops listening: requests are refused, as by a host that is down. */
     public synchronized void down() {
         if (server != null) {
@@ -132,6 +167,11 @@ public final class TestSite implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             requests.computeIfAbsent(path, ignored -> new AtomicInteger()).incrementAndGet();
+            HttpHandler route = routes.get(path);
+            if (route != null) {
+                route.handle(exchange);
+                return;
+            }
             switch (path) {
                 case "/", "/index.html" -> respond(exchange, 200, "text/html; charset=utf-8", INDEX);
                 case "/second.html" -> respond(exchange, 200, "text/html", "<html><head><title>Second</title></head>"
@@ -149,6 +189,12 @@ public final class TestSite implements AutoCloseable {
                     exchange.getResponseHeaders().add("Retry-After", "7");
                     respond(exchange, 503, "text/plain", "busy");
                 }
+                case "/retry-after-huge.html" -> {
+                    exchange.getResponseHeaders().add("Retry-After", HUGE_RETRY_AFTER);
+                    respond(exchange, 503, "text/plain", "come back in three centuries");
+                }
+                case "/cjk.html" -> respond(exchange, 200, "text/html; charset=utf-8",
+                        "<html><head><title>CJK</title></head><body><p>" + cjk(CJK_CHARACTERS) + "</p></body></html>");
                 case "/moved" -> redirect(exchange, "/index.html");
                 case "/loop-a" -> redirect(exchange, "/loop-b");
                 case "/loop-b" -> redirect(exchange, "/loop-a");
@@ -175,6 +221,15 @@ public final class TestSite implements AutoCloseable {
                 default -> respond(exchange, 404, "text/plain", "not found");
             }
         }
+    }
+
+    /** {@code count} CJK ideographs, cycling through the first thousand of the block. */
+    public static String cjk(int count) {
+        StringBuilder text = new StringBuilder(count);
+        for (int i = 0; i < count; i++) {
+            text.append((char) (0x4E00 + i % 1000));
+        }
+        return text.toString();
     }
 
     private static void redirect(HttpExchange exchange, String location) throws IOException {
