@@ -117,6 +117,31 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
         return ended(job, CrawlStatus.FAILED, ((FetchResult.Failed) result).reason(), null);
     }
 
+    /**
+     * A job the loop dead-letters instead of finishing (the handler threw, its page or links do not fit their topic,
+     * or its outputs failed the transaction twice) ends {@code failed} with the reason, so that it does not show
+     * {@code queued} for good; its dead letter keeps the record for an operator.
+     */
+    @Override
+    public Outcome failed(ConsumerRecord<byte[], byte[]> record, String reason, Throwable error) {
+        if (record.value() == null || record.value().length > maxRecordBytes) {
+            return null;
+        }
+        CrawlJob job;
+        try {
+            job = EventJson.decode(record.value(), CrawlJob.class);
+        } catch (RuntimeException e) {
+            // Not a readable job (MalformedEventException among others): nothing to end but the dead letter.
+            return null;
+        }
+        String message = String.valueOf(error == null ? null : error.getMessage());
+        if (message.length() > 500) {
+            message = message.substring(0, 500) + "...";
+        }
+        return ended(job, CrawlStatus.FAILED, "the job could not be finished (" + reason + ": " + message
+                + "); it was set aside on " + topics.crawlJobsDeadLetter().name() + " for an operator", null);
+    }
+
     @Override
     public List<ProducerRecord<byte[], byte[]>> outputs(Outcome outcome) {
         return outcome.outputs();

@@ -120,6 +120,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // Fewer internal partitions than the default 50: they are created at first use, on the caller's clock.
         p.put("offsets.topic.num.partitions", "5");
         p.put("transaction.state.log.num.partitions", "5");
+        // After a kill -9 the node's old registration stays until its session times out, and the restarted broker
+        // waits for that before it serves (the default 9 s, more under load): one node needs no long grace.
+        p.put("broker.session.timeout.ms", "2000");
+        p.put("broker.heartbeat.interval.ms", "500");
         // A lone consumer need not wait for peers that will never join.
         p.put("group.initial.rebalance.delay.ms", "0");
         // The cleaner's default 128 MB dedupe buffer is most of an idle broker's heap.
