@@ -46,6 +46,8 @@ public final class LlmDouble implements AutoCloseable {
     private volatile long answerDelayMillis;
     private volatile long failureDelayMillis;
     private final List<Call> callLog = new CopyOnWriteArrayList<>();
+    private final List<String> answered = new CopyOnWriteArrayList<>();
+    private volatile String retryAfter = "2";
     private volatile CountDownLatch hang = new CountDownLatch(1);
     private HttpServer server;
 
@@ -113,6 +115,19 @@ public final class LlmDouble implements AutoCloseable {
         this.failureDelayMillis = delay.toMillis();
     }
 
+    /** The {@code Retry-After} header sent with each {@link Mode#RATE_LIMITED_429} (default {@code 2}). */
+    public void retryAfter(String value) {
+        this.retryAfter = value;
+    }
+
+    /**
+     * The last user message of every call that got an answer in {@link Mode#ANSWER} (not one released from
+     * {@link Mode#HANG}, whose caller has given up): the answers a worker may have used.
+     */
+    public List<String> answeredQuestions() {
+        return List.copyOf(answered);
+    }
+
     /** When each call that reached the server started and was answered ({@link System#nanoTime}), in arrival order. */
     public List<Call> callLog() {
         return List.copyOf(callLog);
@@ -176,13 +191,14 @@ public final class LlmDouble implements AutoCloseable {
                 case ANSWER -> {
                     sleepQuietly(answerDelayMillis);
                     respond(exchange, 200, completion(answerTo(question)));
+                    answered.add(question);
                 }
                 case FAIL_500 -> {
                     sleepQuietly(failureDelayMillis);
                     respond(exchange, 500, "{\"error\":{\"message\":\"model crashed\"}}");
                 }
                 case RATE_LIMITED_429 -> {
-                    exchange.getResponseHeaders().add("Retry-After", "2");
+                    exchange.getResponseHeaders().add("Retry-After", retryAfter);
                     respond(exchange, 429, "{\"error\":{\"message\":\"rate limit reached\"}}");
                 }
                 case REJECT_400 -> respond(exchange, 400, "{\"error\":{\"message\":\"context length exceeded\"}}");
