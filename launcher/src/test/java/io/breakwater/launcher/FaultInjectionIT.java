@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -82,15 +83,20 @@ class FaultInjectionIT {
     private static final Duration STEP_BOUND = Duration.ofSeconds(90);
     private static final Pattern TOKEN = Pattern.compile("\\[(q\\d+)]");
     private static final int CONCURRENCY = 4;
+    private static final int FEED_BATCH = 5;
+    private static final Duration BASE_LLM_DELAY = Duration.ofMillis(30);
+    private static final Duration FEED_PAUSE = Duration.ofMillis(100);
 
     @TempDir
     Path dir;
+    /** The services' logs, kept after the run as evidence: target/fault-injection/seed-<seed>/. */
+    private Path logs;
 
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private final Set<String> accepted = ConcurrentHashMap.newKeySet();
-    private final Set<String> indeterminate = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> indeterminate = new ConcurrentHashMap<>();
     private final Set<String> crawlAccepted = ConcurrentHashMap.newKeySet();
-    private final List<String> faultLog = new ArrayList<>();
+    private final List<String> faultLog = java.util.Collections.synchronizedList(new ArrayList<>());
     private long started;
 
     @Test
@@ -105,6 +111,7 @@ class FaultInjectionIT {
         System.out.printf("FaultInjectionIT seed=%d questions=%d crawl=%d faults=%s (replay: -Dbw.faults.seed=%d)%n",
                 seed, questions, crawlJobs, schedule.counts(), seed);
         started = System.nanoTime();
+        logs = Files.createDirectories(Path.of("target", "fault-injection", "seed-" + seed));
 
         try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start(dir.resolve("kafka"), 3, Map.of());
              EmbeddedMongo mongo = EmbeddedMongo.inMemory();
@@ -112,7 +119,7 @@ class FaultInjectionIT {
              LlmDouble llm = LlmDouble.start();
              TestSite site = TestSite.start();
              MongoClient mongoClient = MongoConnections.open(new MongoSettings(mongo.connectionString(), "faults"))) {
-            llm.answerDelay(Duration.ofMillis(10));
+            llm.answerDelay(BASE_LLM_DELAY);
             int apiPort = FreePort.find();
             Map<String, String> environment = environment(kafka.clientBootstrapServers(),
                     "mongodb://127.0.0.1:" + mongoProxy.port(), llm.baseUrl(), site.host(), apiPort);
@@ -151,6 +158,7 @@ class FaultInjectionIT {
                 feeding.shutdown();
                 log("all fed: " + accepted.size() + " questions accepted, " + indeterminate.size() + " indeterminate, "
                         + crawlAccepted.size() + " crawl jobs");
+                indeterminate.forEach((id, why) -> log("indeterminate " + id + ": " + why));
                 CrawlStore crawlStore = new CrawlStore(mongoClient.getDatabase("faults"));
                 boolean quiet = quiesce(() -> accepted.stream().allMatch(outcomes::seen)
                         && crawlAccepted.stream().allMatch(job -> crawlEnded(crawlStore, job)));
@@ -181,7 +189,7 @@ class FaultInjectionIT {
             case LLM_ERRORS -> during(step, () -> llm.mode(LlmDouble.Mode.FAIL_500), () -> llm.mode(LlmDouble.Mode.ANSWER));
             case LLM_TIMEOUTS -> during(step, () -> llm.mode(LlmDouble.Mode.HANG), () -> llm.mode(LlmDouble.Mode.ANSWER));
             case LLM_SLOW -> during(step, () -> llm.answerDelay(Duration.ofMillis(800)),
-                    () -> llm.answerDelay(Duration.ofMillis(10)));
+                    () -> llm.answerDelay(BASE_LLM_DELAY));
             case LLM_RATE_LIMITED -> during(step, () -> {
                 llm.retryAfter(Integer.toString(step.retryAfter()));
                 llm.mode(LlmDouble.Mode.RATE_LIMITED_429);
@@ -202,6 +210,14 @@ class FaultInjectionIT {
         }
         log("healed " + step.kind());
         return worker;
+    }
+
+    private static void pause(Duration duration) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void during(FaultSchedule.Step step, Runnable start, Runnable stop) throws InterruptedException {
@@ -230,6 +246,7 @@ class FaultInjectionIT {
         }
 
         void feed(int from, int questions, int crawlJobs) {
+            long feedStart = System.nanoTime();
             List<Map.Entry<String, Future<RecordMetadata>>> sent = new ArrayList<>();
             for (int n = from; n < from + questions; n++) {
                 String token = "q" + n;
@@ -242,19 +259,24 @@ class FaultInjectionIT {
                     String value = "{\"id\":\"" + id + "\",\"question\":\"" + text + "\"}";
                     sent.add(Map.entry(id, producer.send(new ProducerRecord<>(questionsTopic, id, value))));
                 }
+                if ((n + 1) % FEED_BATCH == 0) {
+                    pause(FEED_PAUSE); // a steady arrival rate, so that faults meet work in flight
+                }
             }
             for (Map.Entry<String, Future<RecordMetadata>> send : sent) {
                 try {
                     send.getValue().get(2, TimeUnit.MINUTES);
                     accepted.add(send.getKey());
                 } catch (Exception e) {
-                    indeterminate.add(send.getKey());
+                    indeterminate.put(send.getKey(), "produce: " + e);
                 }
             }
             String[] pages = {"/index.html", "/second.html", "/notes.txt", "/boom.html"};
             for (int j = 0; j < crawlJobs; j++) {
                 crawl(site.url(pages[j % pages.length] + "?v=" + from + "-" + j));
             }
+            log("fed questions " + from + ".." + (from + questions - 1) + " and " + crawlJobs + " crawl jobs in "
+                    + (System.nanoTime() - feedStart) / 1_000_000 + " ms");
         }
 
         private void viaApi(String id, String text) {
@@ -264,10 +286,10 @@ class FaultInjectionIT {
                     accepted.add(id);
                 } else if (response.statusCode() >= 500) {
                     // "nothing was queued", but a send that timed out may still land: neither accepted nor refused
-                    indeterminate.add(id);
+                    indeterminate.put(id, "POST " + response.statusCode() + " " + response.body());
                 }
             } catch (Exception e) {
-                indeterminate.add(id);
+                indeterminate.put(id, "POST: " + e);
             }
         }
 
@@ -302,19 +324,27 @@ class FaultInjectionIT {
         QuestionStore store = new QuestionStore(database);
         Map<String, String> stored = new HashMap<>();
         Set<String> asked = new java.util.HashSet<>(accepted);
-        asked.addAll(indeterminate);
+        asked.addAll(indeterminate.keySet());
         records.stream().map(History.Observed::id).filter(id -> id != null).forEach(asked::add);
         asked.forEach(id -> store.find(id).ifPresent(found -> stored.put(id, found.status().wireName())));
         CrawlStore crawlStore = new CrawlStore(database);
         Map<String, String> crawlStatus = new HashMap<>();
         crawlAccepted.forEach(job -> crawlStore.findJob(job).ifPresent(found -> crawlStatus.put(job, found.status().json())));
         Map<String, Integer> llmAnswers = new HashMap<>();
-        for (String question : llm.answeredQuestions()) {
-            Matcher matcher = TOKEN.matcher(question);
+        Map<String, List<String>> answeredAt = new java.util.TreeMap<>();
+        for (LlmDouble.Answered call : llm.answeredCalls()) {
+            Matcher matcher = TOKEN.matcher(call.question());
             String id = matcher.find() ? tokens.getOrDefault(matcher.group(1), matcher.group(1)) : "(unknown question)";
             llmAnswers.merge(id, 1, Integer::sum);
+            answeredAt.computeIfAbsent(id, ignored -> new ArrayList<>())
+                    .add(String.format("%.1f s", (call.atNanos() - started) / 1e9));
         }
-        return new History(accepted, indeterminate, records, topics.answers().name(), stored, llmAnswers,
+        answeredAt.forEach((id, times) -> {
+            if (times.size() > 1) {
+                log("LLM answered " + id + " " + times.size() + " times, at " + times);
+            }
+        });
+        return new History(accepted, indeterminate.keySet(), records, topics.answers().name(), stored, llmAnswers,
                 schedule.repeatFaults(), CONCURRENCY, crawlAccepted, crawlStatus);
     }
 
@@ -384,7 +414,7 @@ class FaultInjectionIT {
         Map<String, String> own = new HashMap<>(environment);
         own.put("BW_INSTANCE_ID", name + "-faults");
         return ServiceProcess.start(Breakwater.class.getName(), List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
-                "-XX:TieredStopAtLevel=1"), List.of(command), own, dir.resolve(name + ".log"), ready, READY);
+                "-XX:TieredStopAtLevel=1"), List.of(command), own, logs.resolve(name + ".log"), ready, READY);
     }
 
     private static Map<String, String> environment(String bootstrap, String mongoUri, String llmUrl, String siteHost,

@@ -86,10 +86,10 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
         EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(dir, overrides);
         long started = System.nanoTime();
-        cluster.controller = cluster.startServer(cluster.controllerProperties(), dir.resolve("controller"));
         for (int id = 1; id <= brokers; id++) {
             cluster.brokers.add(new Node(id));
         }
+        cluster.controller = cluster.startServer(cluster.controllerProperties(), dir.resolve("controller"));
         // In parallel: a broker's start waits for the controller to register it, most of its cold start.
         CompletableFuture.allOf(cluster.brokers.stream()
                 .map(node -> CompletableFuture.runAsync(() -> cluster.startBroker(node)))
@@ -203,6 +203,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         p.put("node.id", String.valueOf(CONTROLLER_ID));
         p.put("listeners", CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
         p.put("listener.security.protocol.map", CONTROLLER_LISTENER + ":PLAINTEXT");
+        // The controller creates topics: their default replication comes from here (Kafka 5 ignores it on brokers).
+        p.put("default.replication.factor", Integer.toString(brokers.size()));
+        p.put("min.insync.replicas", Integer.toString(Math.min(2, brokers.size())));
         return p;
     }
 

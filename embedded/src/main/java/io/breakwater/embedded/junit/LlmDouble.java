@@ -46,7 +46,7 @@ public final class LlmDouble implements AutoCloseable {
     private volatile long answerDelayMillis;
     private volatile long failureDelayMillis;
     private final List<Call> callLog = new CopyOnWriteArrayList<>();
-    private final List<String> answered = new CopyOnWriteArrayList<>();
+    private final List<Answered> answered = new CopyOnWriteArrayList<>();
     private volatile String retryAfter = "2";
     private volatile CountDownLatch hang = new CountDownLatch(1);
     private HttpServer server;
@@ -125,7 +125,21 @@ public final class LlmDouble implements AutoCloseable {
      * {@link Mode#HANG}, whose caller has given up): the answers a worker may have used.
      */
     public List<String> answeredQuestions() {
+        return answered.stream().map(Answered::question).toList();
+    }
+
+    /** As {@link #answeredQuestions}, with when each answer was sent. */
+    public List<Answered> answeredCalls() {
         return List.copyOf(answered);
+    }
+
+    /**
+     * A call answered in {@link Mode#ANSWER}.
+     *
+     * @param question its last user message
+     * @param atNanos when its answer was sent ({@link System#nanoTime})
+     */
+    public record Answered(String question, long atNanos) {
     }
 
     /** When each call that reached the server started and was answered ({@link System#nanoTime}), in arrival order. */
@@ -191,7 +205,7 @@ public final class LlmDouble implements AutoCloseable {
                 case ANSWER -> {
                     sleepQuietly(answerDelayMillis);
                     respond(exchange, 200, completion(answerTo(question)));
-                    answered.add(question);
+                    answered.add(new Answered(question, System.nanoTime()));
                 }
                 case FAIL_500 -> {
                     sleepQuietly(failureDelayMillis);
