@@ -28,9 +28,7 @@ class EmbeddedKafkaClusterIT {
 
     @Test
     void shouldCommitTransactionsWhileABrokerIsKilledAndAfterItRestarts() throws Exception {
-        long t0 = System.nanoTime();
         try (EmbeddedKafkaCluster cluster = EmbeddedKafkaCluster.start(dir, 3, Map.of())) {
-            System.out.println("TIMING started " + (System.nanoTime() - t0) / 1_000_000);
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.clientBootstrapServers()))) {
                 admin.createTopics(List.of(new NewTopic("t", 3, (short) 3))).all().get(30, TimeUnit.SECONDS);
             }
@@ -40,18 +38,16 @@ class EmbeddedKafkaClusterIT {
             props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
                 producer.initTransactions();
-                commit(producer, "before"); System.out.println("TIMING commit(producer, before); " + (System.nanoTime() - t0) / 1_000_000);
-                cluster.kill(2); System.out.println("TIMING cluster.kill(2); " + (System.nanoTime() - t0) / 1_000_000);
+                commit(producer, "before");
+                cluster.kill(2);
                 assertThat(cluster.isRunning(2)).isFalse();
-                commit(producer, "during"); System.out.println("TIMING commit(producer, during); " + (System.nanoTime() - t0) / 1_000_000);
-                cluster.restart(2); System.out.println("TIMING cluster.restart(2); " + (System.nanoTime() - t0) / 1_000_000);
-                commit(producer, "after"); System.out.println("TIMING commit(producer, after); " + (System.nanoTime() - t0) / 1_000_000);
+                commit(producer, "during");
+                cluster.restart(2);
+                commit(producer, "after");
             }
             TopicProbe probe = new TopicProbe(cluster.bootstrapServers());
             assertThat(probe.readAtLeast("t", 30, Duration.ofSeconds(30))).hasSize(30);
-            System.out.println("TIMING read " + (System.nanoTime() - t0) / 1_000_000);
         }
-        System.out.println("TIMING closed " + (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static void commit(KafkaProducer<String, String> producer, String phase) {

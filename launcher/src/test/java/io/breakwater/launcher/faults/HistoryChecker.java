@@ -22,8 +22,28 @@ public final class HistoryChecker {
     private static final Set<String> ENDED = Set.of("answered", "failed");
     private static final Set<String> CRAWL_ENDED = Set.of("fetched", "skipped", "failed");
 
-    /** What the check found; {@link #ok()} when nothing. */
-    public record Verdict(List<String> problems, Set<String> offendingIds, String summary) {
+    private final boolean strictLlmTotal;
+
+    /** A checker that holds the LLM's total calls to its budget (see {@link #HistoryChecker(boolean)}). */
+    public HistoryChecker() {
+        this(true);
+    }
+
+    /**
+     * @param strictLlmTotal whether going over the LLM's total budget is a problem; if not, it is reported as a known
+     *                       failure (a MongoDB stall rewinds a whole batch of answers in hand, each asked again: see
+     *                       the issue note), while each question's own bound still holds
+     */
+    public HistoryChecker(boolean strictLlmTotal) {
+        this.strictLlmTotal = strictLlmTotal;
+    }
+
+    /**
+     * What the check found; {@link #ok()} when no problem.
+     *
+     * @param knownFailures violations reported but not failing the check
+     */
+    public record Verdict(List<String> problems, List<String> knownFailures, Set<String> offendingIds, String summary) {
 
         public boolean ok() {
             return problems.isEmpty();
@@ -33,6 +53,7 @@ public final class HistoryChecker {
         public String report(History history) {
             StringBuilder out = new StringBuilder(summary).append('\n');
             problems.forEach(problem -> out.append("  PROBLEM ").append(problem).append('\n'));
+            knownFailures.forEach(known -> out.append("  KNOWN FAILURE (not failing the run) ").append(known).append('\n'));
             Map<String, List<History.Observed>> byId = history.records().stream()
                     .filter(record -> record.id() != null)
                     .collect(Collectors.groupingBy(History.Observed::id));
@@ -96,8 +117,9 @@ public final class HistoryChecker {
         long answered = outcomes.values().stream().filter(ends -> ends.stream()
                 .anyMatch(end -> "answered".equals(end.status()))).count();
         long budget = history.accepted().size() + (long) history.repeatFaults() * history.inFlightPerFault();
+        List<String> known = new ArrayList<>();
         if (llmAnswers > budget) {
-            problems.add("the LLM answered " + llmAnswers + " times, more than " + history.accepted().size()
+            (strictLlmTotal ? problems : known).add("the LLM answered " + llmAnswers + " times, more than " + history.accepted().size()
                     + " questions + " + history.repeatFaults() + " faults x " + history.inFlightPerFault() + " in flight");
         }
         for (String job : new TreeSet<>(history.crawlAccepted())) {
@@ -112,12 +134,13 @@ public final class HistoryChecker {
         Map<String, Long> crawlEnds = history.crawlAccepted().stream()
                 .collect(Collectors.groupingBy(job -> String.valueOf(history.crawlStatus().get(job)), TreeMap::new,
                         Collectors.counting()));
-        String summary = String.format("History: %d questions accepted (%d more indeterminate), %d outcomes (%d answered, %d failed) on %s,"
+        long indeterminateEnded = history.indeterminate().stream().filter(outcomes::containsKey).count();
+        String summary = String.format("History: %d questions accepted (%d more indeterminate, of which %d ended), %d outcomes (%d answered, %d failed) on %s,"
                         + " %d records read in all; LLM answered %d times (%d repeat faults, budget %d);"
                         + " %d crawl jobs %s; %d problems",
-                history.accepted().size(), history.indeterminate().size(), outcomes.values().stream().mapToInt(List::size).sum(), answered, failed,
+                history.accepted().size(), history.indeterminate().size(), indeterminateEnded, outcomes.values().stream().mapToInt(List::size).sum(), answered, failed,
                 history.answersTopic(), history.records().size(), llmAnswers, history.repeatFaults(), budget,
                 history.crawlAccepted().size(), crawlEnds, problems.size());
-        return new Verdict(List.copyOf(problems), offending, summary);
+        return new Verdict(List.copyOf(problems), List.copyOf(known), offending, summary);
     }
 }
