@@ -3,11 +3,6 @@ package io.breakwater.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -17,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,24 +22,18 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
-import io.breakwater.core.event.EventJson;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
@@ -59,6 +47,7 @@ import io.breakwater.embedded.junit.ServiceProcess;
 import io.breakwater.embedded.junit.TestSite;
 import io.breakwater.embedded.junit.TopicProbe;
 import io.breakwater.launcher.faults.FaultSchedule;
+import io.breakwater.launcher.faults.Feeder;
 import io.breakwater.launcher.faults.History;
 import io.breakwater.launcher.faults.HistoryChecker;
 import io.breakwater.launcher.faults.OutcomeTail;
@@ -77,25 +66,17 @@ import io.breakwater.launcher.faults.OutcomeTail;
  */
 class FaultInjectionIT {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
     private static final Duration READY = Duration.ofSeconds(90);
     private static final Duration STEP_BOUND = Duration.ofSeconds(90);
     private static final Pattern TOKEN = Pattern.compile("\\[(q\\d+)]");
     private static final int CONCURRENCY = 4;
-    private static final int FEED_BATCH = 5;
     private static final Duration BASE_LLM_DELAY = Duration.ofMillis(30);
-    private static final Duration FEED_PAUSE = Duration.ofMillis(100);
 
     @TempDir
     Path dir;
     /** The services' logs, kept after the run as evidence: target/fault-injection/seed-<seed>/. */
     private Path logs;
 
-    private final Map<String, String> tokens = new ConcurrentHashMap<>();
-    private final Set<String> accepted = ConcurrentHashMap.newKeySet();
-    private final Map<String, String> indeterminate = new ConcurrentHashMap<>();
-    private final Set<String> crawlAccepted = ConcurrentHashMap.newKeySet();
     private final List<String> stalls = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<String> faultLog = java.util.Collections.synchronizedList(new ArrayList<>());
     private long started;
@@ -136,7 +117,7 @@ class FaultInjectionIT {
                 services.add(service("crawler-worker", environment, "crawler", "Crawler worker"));
                 worker = service("qa-worker", environment, "qa", "QA worker");
                 log("services up");
-                Feeder feeder = new Feeder(producer, topics.questions().name(), apiPort, site, seed);
+                Feeder feeder = new Feeder(producer, topics.questions().name(), apiPort, site, seed, this::log);
                 ExecutorService feeding = Executors.newSingleThreadExecutor();
                 int fed = 0;
                 List<Future<?>> chunks = new ArrayList<>();
@@ -159,16 +140,18 @@ class FaultInjectionIT {
                     chunk.get(5, TimeUnit.MINUTES);
                 }
                 feeding.shutdown();
-                log("all fed: " + accepted.size() + " questions accepted, " + indeterminate.size() + " indeterminate, "
-                        + crawlAccepted.size() + " crawl jobs");
-                indeterminate.forEach((id, why) -> log("indeterminate " + id + ": " + why));
+                Set<String> accepted = feeder.accepted();
+                Set<String> crawlAccepted = feeder.crawlAccepted();
+                log("all fed: " + accepted.size() + " questions accepted, " + feeder.indeterminate().size()
+                        + " indeterminate, " + crawlAccepted.size() + " crawl jobs");
+                feeder.indeterminate().forEach((id, why) -> log("indeterminate " + id + ": " + why));
                 CrawlStore crawlStore = new CrawlStore(mongoClient.getDatabase("faults"));
                 boolean quiet = quiesce(() -> accepted.stream().allMatch(outcomes::seen)
                         && crawlAccepted.stream().allMatch(job -> crawlEnded(crawlStore, job)));
                 log(quiet ? "quiescent" : "NOT quiescent within the bound; checking what there is");
-                History history = history(kafka, topics, mongoClient.getDatabase("faults"), llm, schedule);
-                // Known failure, reported to the lead: a MongoDB stall makes the worker ask the LLM again for every
-                // answer in hand (README, "Fault injection"). -Dbw.faults.strict=true makes it fail the run.
+                History history = history(kafka, topics, mongoClient.getDatabase("faults"), llm, schedule, feeder);
+                // Known failure, reported to the lead: a kill -9 costs the answers since the last commit, a MongoDB stall
+                // every answer in hand, more than 4 calls (README, "Fault injection"). -Dbw.faults.strict=true fails it.
                 HistoryChecker.Verdict verdict = new HistoryChecker(Boolean.getBoolean("bw.faults.strict")).check(history);
                 System.out.println("FaultInjectionIT seed=" + seed + " schedule:\n  " + String.join("\n  ", faultLog));
                 String report = verdict.report(history);
@@ -223,14 +206,6 @@ class FaultInjectionIT {
         return worker;
     }
 
-    private static void pause(Duration duration) {
-        try {
-            TimeUnit.MILLISECONDS.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private static void during(FaultSchedule.Step step, Runnable start, Runnable stop) throws InterruptedException {
         start.run();
         try {
@@ -240,97 +215,16 @@ class FaultInjectionIT {
         }
     }
 
-    /** Sends questions (a quarter through the HTTP API with chosen ids, the rest straight to Kafka) and crawl jobs. */
-    private final class Feeder {
-        private final KafkaProducer<String, String> producer;
-        private final String questionsTopic;
-        private final int apiPort;
-        private final TestSite site;
-        private final long seed;
-
-        Feeder(KafkaProducer<String, String> producer, String questionsTopic, int apiPort, TestSite site, long seed) {
-            this.producer = producer;
-            this.questionsTopic = questionsTopic;
-            this.apiPort = apiPort;
-            this.site = site;
-            this.seed = seed;
-        }
-
-        void feed(int from, int questions, int crawlJobs) {
-            long feedStart = System.nanoTime();
-            List<Map.Entry<String, Future<RecordMetadata>>> sent = new ArrayList<>();
-            for (int n = from; n < from + questions; n++) {
-                String token = "q" + n;
-                String id = "f" + Long.toHexString(seed & 0xffffff) + "-" + n;
-                tokens.put(token, id);
-                String text = "What shelters the quay, question [" + token + "]?";
-                if (n % 4 == 0) {
-                    viaApi(id, text);
-                } else {
-                    String value = "{\"id\":\"" + id + "\",\"question\":\"" + text + "\"}";
-                    sent.add(Map.entry(id, producer.send(new ProducerRecord<>(questionsTopic, id, value))));
-                }
-                if ((n + 1) % FEED_BATCH == 0) {
-                    pause(FEED_PAUSE); // a steady arrival rate, so that faults meet work in flight
-                }
-            }
-            for (Map.Entry<String, Future<RecordMetadata>> send : sent) {
-                try {
-                    send.getValue().get(2, TimeUnit.MINUTES);
-                    accepted.add(send.getKey());
-                } catch (Exception e) {
-                    indeterminate.put(send.getKey(), "produce: " + e);
-                }
-            }
-            String[] pages = {"/index.html", "/second.html", "/notes.txt", "/boom.html"};
-            for (int j = 0; j < crawlJobs; j++) {
-                crawl(site.url(pages[j % pages.length] + "?v=" + from + "-" + j));
-            }
-            log("fed questions " + from + ".." + (from + questions - 1) + " and " + crawlJobs + " crawl jobs in "
-                    + (System.nanoTime() - feedStart) / 1_000_000 + " ms");
-        }
-
-        private void viaApi(String id, String text) {
-            try {
-                HttpResponse<String> response = post("/api/v1/questions", "{\"id\":\"" + id + "\",\"question\":\"" + text + "\"}");
-                if (response.statusCode() == 202) {
-                    accepted.add(id);
-                } else if (response.statusCode() >= 500) {
-                    // "nothing was queued", but a send that timed out may still land: neither accepted nor refused
-                    indeterminate.put(id, "POST " + response.statusCode() + " " + response.body());
-                }
-            } catch (Exception e) {
-                indeterminate.put(id, "POST: " + e);
-            }
-        }
-
-        private void crawl(String url) {
-            try {
-                HttpResponse<String> response = post("/api/v1/crawl", "{\"urls\":[\"" + url + "\"],\"depth\":0}");
-                if (response.statusCode() == 202) {
-                    for (JsonNode job : EventJson.mapper().readTree(response.body()).get("jobs")) {
-                        crawlAccepted.add(job.get("id").asText());
-                    }
-                }
-            } catch (Exception e) {
-                // not accepted as far as anyone knows; a crawl job is not checked unless accepted
-            }
-        }
-
-        private HttpResponse<String> post(String path, String body) throws Exception {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + path))
-                    .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        }
-    }
-
     private History history(EmbeddedKafkaCluster kafka, Topics topics, MongoDatabase database, LlmDouble llm,
-                            FaultSchedule schedule) {
+                            FaultSchedule schedule, Feeder feeder) {
+        Set<String> accepted = feeder.accepted();
+        Map<String, String> indeterminate = feeder.indeterminate();
+        Set<String> crawlAccepted = feeder.crawlAccepted();
         TopicProbe probe = new TopicProbe(kafka.bootstrapServers());
         List<History.Observed> records = new ArrayList<>();
         for (String topic : List.of(topics.questions().name(), topics.parkedQuestions().name(),
                 topics.questionsDeadLetter().name(), topics.answers().name())) {
-            probe.readAll(topic, Duration.ofSeconds(2)).forEach(record -> records.add(observed(record)));
+            probe.readAll(topic, Duration.ofSeconds(2)).forEach(record -> records.add(History.Observed.of(record)));
         }
         QuestionStore store = new QuestionStore(database);
         Map<String, String> stored = new HashMap<>();
@@ -345,7 +239,7 @@ class FaultInjectionIT {
         Map<String, List<String>> answeredAt = new java.util.TreeMap<>();
         for (LlmDouble.Answered call : llm.answeredCalls()) {
             Matcher matcher = TOKEN.matcher(call.question());
-            String id = matcher.find() ? tokens.getOrDefault(matcher.group(1), matcher.group(1)) : "(unknown question)";
+            String id = matcher.find() ? feeder.idOf(matcher.group(1)) : "(unknown question)";
             llmAnswers.merge(id, 1, Integer::sum);
             answeredAt.computeIfAbsent(id, ignored -> new ArrayList<>())
                     .add(String.format("%.1f s", (call.atNanos() - started) / 1e9));
@@ -357,28 +251,6 @@ class FaultInjectionIT {
         });
         return new History(accepted, indeterminate.keySet(), records, topics.answers().name(), stored, llmAnswers,
                 schedule.repeatFaults(), CONCURRENCY, crawlAccepted, crawlStatus);
-    }
-
-    private static History.Observed observed(ConsumerRecord<byte[], byte[]> record) {
-        String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-        String value = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
-        String status = null;
-        String id = key;
-        try {
-            JsonNode json = EventJson.mapper().readTree(value);
-            status = json.hasNonNull("status") ? json.get("status").asText() : null;
-            if (json.hasNonNull("id")) {
-                id = json.get("id").asText();
-            }
-        } catch (Exception e) {
-            // not JSON: a dead letter's original bytes, say
-        }
-        Map<String, String> headers = new java.util.LinkedHashMap<>();
-        for (Header header : record.headers()) {
-            headers.merge(header.key(), header.value() == null ? "null" : new String(header.value(), StandardCharsets.UTF_8),
-                    (a, b) -> a + "|" + b);
-        }
-        return new History.Observed(record.topic(), record.partition(), record.offset(), id, status, headers, value);
     }
 
     private static boolean crawlEnded(CrawlStore store, String job) {

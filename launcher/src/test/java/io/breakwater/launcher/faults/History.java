@@ -1,8 +1,17 @@
 package io.breakwater.launcher.faults;
 
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.breakwater.core.event.EventJson;
 
 /**
  * Everything a fault-injection run saw, gathered after it quiesced, for {@link HistoryChecker}.
@@ -42,6 +51,29 @@ public record History(Set<String> accepted, Set<String> indeterminate, List<Obse
      */
     public record Observed(String topic, int partition, long offset, String id, String status,
                            Map<String, String> headers, String value) {
+
+        /** A committed record as read: its id from the key, or from the JSON value's {@code id} if it has one. */
+        public static Observed of(ConsumerRecord<byte[], byte[]> record) {
+            String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+            String value = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
+            String status = null;
+            String id = key;
+            try {
+                JsonNode json = EventJson.mapper().readTree(value);
+                status = json.hasNonNull("status") ? json.get("status").asText() : null;
+                if (json.hasNonNull("id")) {
+                    id = json.get("id").asText();
+                }
+            } catch (Exception e) {
+                // not JSON: a dead letter's original bytes, say
+            }
+            Map<String, String> headers = new LinkedHashMap<>();
+            for (Header header : record.headers()) {
+                headers.merge(header.key(), header.value() == null ? "null" : new String(header.value(), StandardCharsets.UTF_8),
+                        (a, b) -> a + "|" + b);
+            }
+            return new Observed(record.topic(), record.partition(), record.offset(), id, status, headers, value);
+        }
 
         @Override
         public String toString() {

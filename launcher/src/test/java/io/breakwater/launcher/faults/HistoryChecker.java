@@ -31,8 +31,8 @@ public final class HistoryChecker {
 
     /**
      * @param strictLlmTotal whether going over the LLM's total budget is a problem; if not, it is reported as a known
-     *                       failure (a MongoDB stall rewinds a whole batch of answers in hand, each asked again: see
-     *                       the issue note), while each question's own bound still holds
+     *                       failure (a kill costs the answers since the last commit, a MongoDB stall every answer
+     *                       in hand: see the README), while each question's own bound still holds
      */
     public HistoryChecker(boolean strictLlmTotal) {
         this.strictLlmTotal = strictLlmTotal;
