@@ -48,6 +48,8 @@ public final class LlmDouble implements AutoCloseable {
     private volatile long answerDelayMillis;
     private volatile long failureDelayMillis;
     private final List<Call> callLog = new CopyOnWriteArrayList<>();
+    private final List<Answered> answered = new CopyOnWriteArrayList<>();
+    private volatile String retryAfter = "2";
     private volatile CountDownLatch hang = new CountDownLatch(1);
     private HttpServer server;
 
@@ -120,6 +122,33 @@ public final class LlmDouble implements AutoCloseable {
         this.failureDelayMillis = delay.toMillis();
     }
 
+    /** The {@code Retry-After} header sent with each {@link Mode#RATE_LIMITED_429} (default {@code 2}). */
+    public void retryAfter(String value) {
+        this.retryAfter = value;
+    }
+
+    /**
+     * The last user message of every call that got an answer in {@link Mode#ANSWER} (not one released from
+     * {@link Mode#HANG}, whose caller has given up): the answers a worker may have used.
+     */
+    public List<String> answeredQuestions() {
+        return answered.stream().map(Answered::question).toList();
+    }
+
+    /** As {@link #answeredQuestions}, with when each answer was sent. */
+    public List<Answered> answeredCalls() {
+        return List.copyOf(answered);
+    }
+
+    /**
+     * A call answered in {@link Mode#ANSWER}.
+     *
+     * @param question its last user message
+     * @param atNanos when its answer was sent ({@link System#nanoTime})
+     */
+    public record Answered(String question, long atNanos) {
+    }
+
     /** When each call that reached the server started and was answered ({@link System#nanoTime}), in arrival order. */
     public List<Call> callLog() {
         return List.copyOf(callLog);
@@ -183,6 +212,7 @@ public final class LlmDouble implements AutoCloseable {
                 case ANSWER -> {
                     sleepQuietly(answerDelayMillis);
                     respond(exchange, 200, completion(answerTo(question)));
+                    answered.add(new Answered(question, System.nanoTime()));
                 }
                 case FAIL_500 -> {
                     sleepQuietly(failureDelayMillis);

@@ -79,6 +79,11 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** Whether it still runs (it may have exited on its own: a crash, or a fatal error it reported). */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** SIGKILL, and wait until it is gone. */
     public void kill() {
         process.destroyForcibly();
