@@ -15,6 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 
 import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
@@ -71,6 +73,22 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     private final int maxRecordBytes;
     private final Clock clock;
     private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
+    /**
+     * Outcomes the LLM gave that are not in MongoDB yet: if their batch does not commit (MongoDB stalled in
+     * {@link #beforeCommit}, an aborted transaction, a rebalance back to this instance), handling them again reuses
+     * the answer instead of asking the LLM twice. Bounded by the characters held (answers may be long) and by age;
+     * an outcome pushed out is only asked again.
+     */
+    private final Cache<String, AnswerEvent> inHand = Caffeine.newBuilder()
+            .maximumWeight(IN_HAND_MAX_CHARS)
+            .weigher((String id, AnswerEvent answer) -> 64 + id.length() + length(answer.question())
+                    + length(answer.answer()) + length(answer.reason()))
+            .expireAfterWrite(IN_HAND_MAX_AGE)
+            .build();
+    /** Characters of outcomes held in hand, at most (about 64 MiB of heap at worst). */
+    static final long IN_HAND_MAX_CHARS = 32L << 20;
+    /** How long an outcome not yet stored is kept in hand: far longer than a MongoDB stall the loop rides out. */
+    static final Duration IN_HAND_MAX_AGE = Duration.ofMinutes(10);
 
     /** What a prefetch found for a question: its stored answer, if any, and when it looked. */
     private record Prefetched(Optional<AnswerEvent> answer, long atNanos) {
@@ -189,6 +207,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
                 store.recordOutcomes(ended);
                 return null;
             });
+            // Stored: from here on a question handled again finds its outcome in MongoDB.
+            inHand.invalidateAll(ended.stream().map(AnswerEvent::id).toList());
         }
     }
 
@@ -219,17 +239,28 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     }
 
     private Outcome answerOrPark(ConsumerRecord<byte[], byte[]> record, QuestionEvent question) {
+        AnswerEvent held = inHand.getIfPresent(question.id());
+        if (held != null && question.question().equals(held.question())) {
+            return ended(held, true);
+        }
+        AnswerEvent outcome;
         try {
             List<Passage> context = retriever.apply(question.question());
             Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), context));
-            return ended(AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
-                    answer.answeredBy(), clock.instant()), true);
+            outcome = AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
+                    answer.answeredBy(), clock.instant());
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, question, Parking.Failure.of(llmBreaker, e));
         } catch (DependencyRejectedException e) {
             log.info("Question {} failed: {}", question.id(), e.getMessage());
-            return ended(AnswerEvent.failed(question.id(), question.question(), e.getMessage(), clock.instant()), true);
+            outcome = AnswerEvent.failed(question.id(), question.question(), e.getMessage(), clock.instant());
         }
+        inHand.put(question.id(), outcome);
+        return ended(outcome, true);
+    }
+
+    private static int length(String text) {
+        return text == null ? 0 : text.length();
     }
 
     private Outcome park(ConsumerRecord<byte[], byte[]> record, QuestionEvent question, Parking.Failure failure) {

@@ -206,6 +206,33 @@ class QaWorkerIT {
     }
 
     @Test
+    void shouldNotAskTheLlmAgainForAnAnswerInHandWhenMongoDbStallsBeforeTheCommit() {
+        URI direct = URI.create(servers.mongoUri());
+        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
+        resources.add(proxy);
+        settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
+        settings.put("breaker.mongodb.open.seconds", "2");
+        settings.put("breaker.mongodb.timeout.seconds", "2");
+        LlmDouble llm = startLlm();
+        llm.mode(Mode.HANG);
+        startWorker();
+
+        publish("s-1", "{\"id\":\"s-1\",\"question\":\"Answered while the store stalls?\"}");
+        // The question was looked up in MongoDB and is with the LLM; MongoDB stalls before the answer can be stored.
+        await().atMost(WAIT).until(() -> llm.calls() >= 1);
+        proxy.freezeDropping();
+        llm.mode(Mode.ANSWER);
+        await().atMost(WAIT).until(() -> !probe.readAll(topics.parkedQuestions().name(), Duration.ofMillis(200)).isEmpty());
+        proxy.thaw();
+
+        AnswerEvent answer = answers(1).get(0);
+        assertThat(answer.answer()).isEqualTo(LlmDouble.answerTo("Answered while the store stalls?"));
+        awaitStatuses(List.of("s-1"), QuestionStatus.ANSWERED);
+        assertThat(probe.readAll(topics.answers().name(), Duration.ofSeconds(1))).as("answered once").hasSize(1);
+        assertThat(llm.calls()).as("the answer in hand was reused, not asked for again").isEqualTo(1);
+    }
+
+    @Test
     void shouldAnswerFromTheLlmWhenOneIsConfigured() {
         LlmDouble llm = startLlm();
         settings.put("llm.model", "test-model");

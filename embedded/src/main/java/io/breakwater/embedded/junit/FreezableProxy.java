@@ -30,6 +30,7 @@ public final class FreezableProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
     private volatile boolean frozen;
+    private volatile boolean dropping;
     private volatile boolean closed;
 
     private FreezableProxy(ServerSocket server, InetSocketAddress target) {
@@ -58,9 +59,19 @@ public final class FreezableProxy implements AutoCloseable {
         frozen = true;
     }
 
+    /**
+     * Like {@link #freeze}, but what arrives while frozen is lost, not held: a request that never reached the server
+     * (or a reply that never came back) however long the client waits.
+     */
+    public void freezeDropping() {
+        dropping = true;
+        frozen = true;
+    }
+
     public void thaw() {
         synchronized (gate) {
             frozen = false;
+            dropping = false;
             gate.notifyAll();
         }
     }
@@ -97,6 +108,9 @@ public final class FreezableProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int read;
             while ((read = in.read(buffer)) >= 0) {
+                if (dropping) {
+                    continue;
+                }
                 awaitThaw();
                 out.write(buffer, 0, read);
                 out.flush();

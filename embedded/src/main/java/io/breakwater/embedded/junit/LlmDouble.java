@@ -49,7 +49,6 @@ public final class LlmDouble implements AutoCloseable {
     private volatile long failureDelayMillis;
     private final List<Call> callLog = new CopyOnWriteArrayList<>();
     private final List<Answered> answered = new CopyOnWriteArrayList<>();
-    private volatile String retryAfter = "2";
     private volatile CountDownLatch hang = new CountDownLatch(1);
     private HttpServer server;
 
@@ -120,11 +119,6 @@ public final class LlmDouble implements AutoCloseable {
     /** How long each {@link Mode#FAIL_500} failure takes, as an overloaded gateway's would. */
     public void failureDelay(java.time.Duration delay) {
         this.failureDelayMillis = delay.toMillis();
-    }
-
-    /** The {@code Retry-After} header sent with each {@link Mode#RATE_LIMITED_429} (default {@code 2}). */
-    public void retryAfter(String value) {
-        this.retryAfter = value;
     }
 
     /**
