@@ -7,10 +7,16 @@ import java.util.Optional;
 
 import org.apache.kafka.clients.admin.Admin;
 
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoClient;
+
 import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.park.DeadLetterQueue;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
 
@@ -46,9 +52,15 @@ final class DeadLetterCommand {
         try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-dlq-admin")) {
             TopicAdmin.ensure(admin, topics.all());
         }
-        DeadLetterQueue queue = new DeadLetterQueue(kafka, topics);
         String topic = args.get(1);
-        try {
+        boolean reopensQuestions = args.get(0).equals("replay")
+                && topics.homeOf(topic).filter(topics.questions().name()::equals).isPresent();
+        // Failed questions are opened again in the store before their letters go back: that, not a header, is what
+        // has a worker answer them afresh.
+        try (MongoClient mongo = reopensQuestions ? MongoConnections.open(MongoSettings.from(settings)) : null) {
+            MongoSettings store = MongoSettings.from(settings);
+            DeadLetterQueue queue = new DeadLetterQueue(kafka, topics,
+                    mongo == null ? null : new QuestionStore(mongo.getDatabase(store.database())));
             if (args.get(0).equals("list")) {
                 print(queue.summarize(topic, integer(options, "examples", DEFAULT_EXAMPLES)), out);
             } else {
@@ -62,6 +74,10 @@ final class DeadLetterCommand {
             return 0;
         } catch (IllegalArgumentException e) {
             out.println(e.getMessage());
+            return 1;
+        } catch (MongoException e) {
+            out.println("Nothing was replayed: the question store (" + MongoSettings.from(settings).uri() + ") cannot"
+                    + " be reached to open the failed questions again: " + e.getMessage());
             return 1;
         }
     }

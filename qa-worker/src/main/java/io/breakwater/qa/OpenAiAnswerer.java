@@ -72,18 +72,29 @@ final class OpenAiAnswerer implements Answerer {
         HttpResponse<String> response;
         try {
             response = client.send(request.build(), BoundedBody.upTo(MAX_BODY_BYTES));
-        } catch (BoundedBody.TooLarge e) {
-            throw new DependencyUnavailableException("the LLM at " + endpoint + " answered with a body larger than "
-                    + MAX_BODY_BYTES + " bytes", e);
         } catch (HttpConnectTimeoutException e) {
             throw new DependencyUnavailableException("cannot connect to the LLM at " + endpoint + " (timed out)", e);
         } catch (HttpTimeoutException e) {
             throw new DependencyUnavailableException("the LLM at " + endpoint + " did not answer within "
                     + requestTimeout.toMillis() + " ms", e);
         } catch (IOException e) {
+            if (tooLarge(e)) {
+                throw new DependencyUnavailableException("the LLM at " + endpoint + " answered with a body larger than "
+                        + MAX_BODY_BYTES + " bytes", e);
+            }
             throw new DependencyUnavailableException("cannot reach the LLM at " + endpoint + ": " + describe(e), e);
         }
         return answerFrom(response, context);
+    }
+
+    /** Whether the body's limit ended the exchange: the client hands the subscriber's error back wrapped. */
+    private static boolean tooLarge(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof BoundedBody.TooLarge) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Map<String, Object> requestBody(String question, List<Passage> context) {

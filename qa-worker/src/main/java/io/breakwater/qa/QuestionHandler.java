@@ -29,7 +29,6 @@ import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.pipeline.DeadLetters;
-import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.pipeline.RecordHandler;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
@@ -158,11 +157,6 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, question, Parking.Failure.notTheWorksFault(mongoBreaker, e));
         }
-        if (stored != null && stored.status() == QuestionStatus.FAILED
-                && WorkHeaders.text(record.headers(), WorkHeaders.REPLAYED_FROM) != null) {
-            // An operator put it back from the dead letters: it is to be tried afresh, whatever ended it before.
-            stored = null;
-        }
         if (stored != null) {
             // Ended before, but that transaction did not commit (a crash, a rebalance), or the id came again:
             // publish the same outcome, so that a question a caller has seen end never ends another way.
@@ -223,7 +217,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             return null;
         }
         Optional<String> id = readableId(record);
-        if (id.isEmpty()) {
+        if (id.isEmpty() || endedBefore(id.get(), false)) {
+            // Nothing to end, or it ended already: a question a caller has seen end never ends another way.
             return null;
         }
         // Without the question's text: the store has it already, and the outcome must fit however long it is.
@@ -301,10 +296,26 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
                 topics.questionsDeadLetter().name(), error.getMessage());
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         outputs.add(DeadLetters.of(record, topics.questionsDeadLetter().name(), reason, error));
-        Optional<AnswerEvent> failed = id.map(readable -> AnswerEvent.failed(readable, null,
-                "The question event is malformed: " + error.getMessage(), clock.instant()));
+        // A malformed record may carry the id of a question that ended long ago (or any id at all): it ends
+        // nothing that ended before, and nothing when the store cannot tell.
+        Optional<AnswerEvent> failed = id.filter(readable -> !endedBefore(readable, true)).map(readable ->
+                AnswerEvent.failed(readable, null, "The question event is malformed: " + error.getMessage(),
+                        clock.instant()));
         failed.ifPresent(answer -> outputs.add(topics.answers().serialized(answer.id(), answer)));
         return new Outcome(failed, Optional.empty(), failed.isPresent(), outputs);
+    }
+
+    /**
+     * Whether question {@code id} ended before (answered or failed), as the store has it now.
+     *
+     * @param ifUnknown the answer when the store cannot be asked
+     */
+    private boolean endedBefore(String id, boolean ifUnknown) {
+        try {
+            return mongoBreaker.call(() -> store.findAnswered(List.of(id))).containsKey(id);
+        } catch (BreakerOpenException | DependencyUnavailableException e) {
+            return ifUnknown;
+        }
     }
 
     private static Optional<String> readableId(ConsumerRecord<byte[], byte[]> record) {

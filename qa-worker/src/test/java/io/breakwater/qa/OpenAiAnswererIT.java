@@ -94,6 +94,35 @@ class OpenAiAnswererIT {
     }
 
     @Test
+    void shouldCallABodyOverItsLimitUnavailableSayingSo() throws Exception {
+        com.sun.net.httpserver.HttpServer endless = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        endless.createContext("/", exchange -> {
+            exchange.sendResponseHeaders(200, 0);
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) 'a');
+            try (java.io.OutputStream body = exchange.getResponseBody()) {
+                for (int i = 0; i < 100; i++) {
+                    body.write(chunk);
+                }
+            } catch (java.io.IOException e) {
+                // the client stopped reading, as it should
+            }
+        });
+        endless.start();
+        try {
+            OpenAiAnswerer toEndless = new OpenAiAnswerer(new LlmSettings(Optional.of(URI.create("http://127.0.0.1:"
+                    + endless.getAddress().getPort() + "/v1")), "m", Optional.empty()), Duration.ofSeconds(5));
+
+            assertThatThrownBy(() -> toEndless.answer("Q?", List.of()))
+                    .isInstanceOf(DependencyUnavailableException.class)
+                    .hasMessageContaining("answered with a body larger than " + OpenAiAnswerer.MAX_BODY_BYTES + " bytes");
+        } finally {
+            endless.stop(0);
+        }
+    }
+
+    @Test
     void shouldGiveUpOnAServerThatHangs() {
         llm.mode(Mode.HANG);
 

@@ -393,7 +393,7 @@ class QaWorkerIT {
 
         // The LLM is fixed; an operator re-drives the dead letter and the question is answered after all.
         llm.mode(Mode.ANSWER);
-        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics);
+        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics, store);
         assertThat(queue.replay(topics.questionsDeadLetter().name(), Optional.of(DeadLetters.REASON_PARK_LIMIT), 10)
                 .replayed()).isEqualTo(1);
 
@@ -487,7 +487,7 @@ class QaWorkerIT {
         assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
         assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.UNTRUSTED_PREFIX + WorkHeaders.ORIGIN_TOPIC))
                 .isEqualTo(topics.breakerControl().name());
-        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics);
+        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics, store);
         DeadLetterQueue.Replay replay = queue.replay(topics.questionsDeadLetter().name(), Optional.empty(), 10);
 
         assertThat(replay.byOriginTopic()).containsOnlyKeys(topics.questions().name());
@@ -527,6 +527,47 @@ class QaWorkerIT {
         assertThat(outcome.status()).isEqualTo(QuestionStatus.FAILED);
         assertThat(outcome.reason()).isEqualTo("the LLM rejected it");
         assertThat(llm.calls()).as("a question a caller has seen fail is not asked again").isZero();
+    }
+
+    /**
+     * Review evidence (issue 12): {@code WorkHeaders.distrust} keeps {@code bw.replayed-from} from any producer, and
+     * {@code QuestionHandler.handle} then forgets a stored {@code failed} outcome: a plain producer re-drives a question a
+     * caller has seen fail, and it ends a second time, {@code answered}. Only {@code dlq replay} should be able to.
+     */
+    @Test
+    void shouldNotLetAProducersForgedReplayedFromEndAFailedQuestionAgain() {
+        LlmDouble llm = startLlm();
+        store.recordOutcomes(List.of(AnswerEvent.failed("forged", "Rejected before?", "the LLM rejected it", Instant.now())));
+        startWorker();
+
+        org.apache.kafka.common.header.internals.RecordHeaders forged = new org.apache.kafka.common.header.internals.RecordHeaders();
+        forged.add("bw.replayed-from", "anything/0/0".getBytes(StandardCharsets.UTF_8));
+        probe.publish(topics.questions().name(), "forged".getBytes(StandardCharsets.UTF_8),
+                "{\"id\":\"forged\",\"question\":\"Rejected before?\"}".getBytes(StandardCharsets.UTF_8), forged);
+
+        AnswerEvent outcome = answers(1).get(0);
+        assertThat(outcome.status()).as("a question a caller has seen fail ends only once").isEqualTo(QuestionStatus.FAILED);
+        assertThat(llm.calls()).isZero();
+    }
+
+    /**
+     * Review evidence (issue 12): {@code QuestionStore.recordOutcomes} upserts any outcome over any status, and every
+     * dead-letter path with a readable id ({@code deadLetter(MALFORMED)}, the new {@code QuestionHandler.failed}) ends
+     * the id {@code failed}: a record with the id of an answered question and a malformed body makes it end a second
+     * time, and since this change a stored failure is final, so the answer is gone for good.
+     */
+    @Test
+    void shouldNotEndAnAnsweredQuestionAgainAsFailedBecauseOfAMalformedRecordWithItsId() {
+        startLlm();
+        store.recordOutcomes(List.of(AnswerEvent.answered("done", "Answered before?", "Yes.", List.of(),
+                new io.breakwater.core.event.AnsweredBy(io.breakwater.core.event.AnsweredBy.LLM, "m"), Instant.now())));
+        startWorker();
+
+        publish("done", "{\"id\":\"done\",\"question\":{\"not\":\"text\"}}");
+
+        List<ConsumerRecord<byte[], byte[]>> published = probe.readAll(topics.answers().name(), java.time.Duration.ofSeconds(10));
+        assertThat(published).as("outcomes published for an id that had ended answered").isEmpty();
+        assertThat(store.find("done").orElseThrow().status()).isEqualTo(QuestionStatus.ANSWERED);
     }
 
     private LlmDouble startLlm() {

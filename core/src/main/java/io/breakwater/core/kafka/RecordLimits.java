@@ -21,7 +21,7 @@ import io.breakwater.core.config.KafkaSettings;
 /**
  * How large a record each topic takes: its {@code max.message.bytes}, read from the cluster once per topic (and again
  * after {@link #REFRESH}), so that a record the broker would refuse is found before it is sent, not by a transaction
- * that aborts on every retry. A topic whose setting cannot be read counts as {@link #DEFAULT_MAX_BYTES}. The
+ * that aborts on every retry. A limit that cannot be read keeps its last known value (see {@link #maxBytes}). The
  * estimate is of the record uncompressed, which is what the producer checks too: a record that passes fits,
  * whatever compression does. Thread-safe.
  */
@@ -38,13 +38,16 @@ public final class RecordLimits implements AutoCloseable {
     static final int OVERHEAD_BYTES = 128;
     static final Duration REFRESH = Duration.ofMinutes(10);
     private static final Duration DESCRIBE_TIMEOUT = Duration.ofSeconds(10);
+    /** How soon a limit that could not be read is asked for again. */
+    private static final Duration UNREAD_RETRY = Duration.ofSeconds(30);
 
     private final Admin admin;
-    private final Cache<String, Integer> byTopic = Caffeine.newBuilder().maximumSize(1_000)
-            .expireAfterWrite(REFRESH).build();
-    /** Topics whose limit could not be read lately: the default stands for them a while, then they are asked again. */
-    private final Cache<String, Integer> unread = Caffeine.newBuilder().maximumSize(1_000)
-            .expireAfterWrite(Duration.ofSeconds(30)).build();
+    /** The last limit read per topic, kept when a later read fails: a limit once known is the best guess after. */
+    private final Cache<String, Known> byTopic = Caffeine.newBuilder().maximumSize(1_000).build();
+
+    /** A topic's limit and when to read it again. */
+    private record Known(int maxBytes, long readAgainAtNanos) {
+    }
 
     private RecordLimits(Admin admin) {
         this.admin = admin;
@@ -58,31 +61,35 @@ public final class RecordLimits implements AutoCloseable {
     /** Limits known in advance, for tests: {@code limits} by topic, the default for any other. */
     public static RecordLimits fixed(Map<String, Integer> limits) {
         RecordLimits fixed = new RecordLimits(null);
-        fixed.byTopic.putAll(limits);
+        limits.forEach((topic, bytes) -> fixed.byTopic.put(topic, new Known(bytes, Long.MAX_VALUE)));
         return fixed;
     }
 
-    /** The most bytes a record on {@code topic} may have. */
+    /**
+     * The most bytes a record on {@code topic} may have. When the topic's setting has never been read and cannot be
+     * read now, {@link #MAX_REQUEST_BYTES}: not knowing must not make a record count as too large for good; if the
+     * broker does refuse it, the transaction says so, and the loop isolates the record then.
+     */
     public int maxBytes(String topic) {
-        Integer known = byTopic.getIfPresent(topic);
-        if (known == null) {
-            known = unread.getIfPresent(topic);
-        }
-        if (known != null) {
-            return known;
+        Known known = byTopic.getIfPresent(topic);
+        long now = System.nanoTime();
+        if (known != null && now - known.readAgainAtNanos() < 0) {
+            return known.maxBytes();
         }
         Integer read = describe(topic);
-        if (read == null) {
-            unread.put(topic, DEFAULT_MAX_BYTES);
-            return DEFAULT_MAX_BYTES;
+        if (read != null) {
+            byTopic.put(topic, new Known(read, now + REFRESH.toNanos()));
+            return read;
         }
-        byTopic.put(topic, read);
-        return read;
+        int guess = known != null ? known.maxBytes() : MAX_REQUEST_BYTES;
+        byTopic.put(topic, new Known(guess, now + UNREAD_RETRY.toNanos()));
+        return guess;
     }
 
     /** Whether {@code record} fits its topic. */
     public boolean fits(ProducerRecord<byte[], byte[]> record) {
-        return sizeOf(record) <= maxBytes(record.topic());
+        // The producer refuses a record over its max.request.size whatever the topic would take.
+        return sizeOf(record) <= Math.min(maxBytes(record.topic()), MAX_REQUEST_BYTES);
     }
 
     /** {@code record}'s size as the broker counts it, uncompressed: key, value, headers and framing. */

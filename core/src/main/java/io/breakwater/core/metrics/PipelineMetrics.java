@@ -29,6 +29,11 @@ public final class PipelineMetrics {
                     + " often), per dead-letter topic")
             .labelNames("topic")
             .register(ProcessMetrics.registry());
+    private static final Counter SKIPPED = Counter.builder().name("breakwater_records_skipped")
+            .help("Records passed over with nothing sent, not even a dead letter, because every transaction that"
+                    + " carried them failed (their bare dead letter too), per loop: an operator should look at once")
+            .labelNames("loop")
+            .register(ProcessMetrics.registry());
     private static final Histogram PROCESSING_SECONDS = Histogram.builder().name("breakwater_processing_seconds")
             .help("How long handling one record took, from a worker thread taking it to its outcome (before the"
                     + " commit), per loop")
@@ -65,6 +70,10 @@ public final class PipelineMetrics {
 
     public static void deadLettered(String topic, long count) {
         DEAD_LETTERED.labelValues(topic).inc(count);
+    }
+
+    public static void skipped(String loop) {
+        SKIPPED.labelValues(loop).inc();
     }
 
     public static void committed(String loop, long records, long nanos) {

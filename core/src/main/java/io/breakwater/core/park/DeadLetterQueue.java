@@ -33,8 +33,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.event.EventJson;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.Topic;
+import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
 
 /**
@@ -75,12 +77,18 @@ public final class DeadLetterQueue {
     private final KafkaSettings kafka;
     private final Topics topics;
     private final Topic<String, String> replays;
+    private final QuestionStore questions;
 
-    /** @param topics the catalogue: which topic each dead-letter topic's letters go back to, and the replays topic */
-    public DeadLetterQueue(KafkaSettings kafka, Topics topics) {
+    /**
+     * @param topics the catalogue: which topic each dead-letter topic's letters go back to, and the replays topic
+     * @param questions where failed questions are opened again before their letters go back; null if this queue
+     *     never replays question letters (crawl jobs need no store)
+     */
+    public DeadLetterQueue(KafkaSettings kafka, Topics topics, QuestionStore questions) {
         this.kafka = kafka;
         this.topics = topics;
         this.replays = topics.deadLetterReplays();
+        this.questions = questions;
     }
 
     public Summary summarize(String topic, int examples) {
@@ -102,7 +110,10 @@ public final class DeadLetterQueue {
 
     /**
      * Puts letters back on their origin topics with their Breakwater headers (park count, errors) removed, so the
-     * work starts afresh, and {@value WorkHeaders#REPLAYED_FROM} naming the letter.
+     * work starts afresh, and {@value WorkHeaders#REPLAYED_FROM} naming the letter (for the operator's eyes). The
+     * questions among them that ended {@code failed} are first opened again in the store ({@link QuestionStore#reopen}),
+     * which is what tells a worker to answer them afresh: a header alone could be sent by anyone. Should the replay
+     * fail after that, running it again puts the same letters back.
      *
      * @param reason only letters with this reason, if given
      * @param limit at most this many
@@ -129,6 +140,17 @@ public final class DeadLetterQueue {
             }
         });
         Map<String, Integer> byOrigin = new TreeMap<>();
+        if (!chosen.isEmpty() && home.equals(topics.questions().name())) {
+            if (questions == null) {
+                throw new IllegalStateException("replaying " + topic + " needs the question store, to open the failed"
+                        + " questions again");
+            }
+            List<String> ids = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> record : chosen) {
+                questionId(record).ifPresent(ids::add);
+            }
+            questions.reopen(ids, "put back from " + topic + " by an operator; it will be answered afresh");
+        }
         if (!chosen.isEmpty()) {
             String transactionalId = "breakwater-dlq-replay-" + topic;
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
@@ -149,6 +171,20 @@ public final class DeadLetterQueue {
             }
         }
         return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], skipped[3], byOrigin);
+    }
+
+    /** The id a question letter names: its value's {@code id}, or failing that (a value left out) its key. */
+    private static Optional<String> questionId(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode id = EventJson.tree(record.value()).get("id");
+            if (id != null && id.isTextual()) {
+                return Optional.of(id.asText());
+            }
+        } catch (RuntimeException e) {
+            // No readable value: the key is the id a worker or the API gave it.
+        }
+        return record.key() == null ? Optional.empty()
+                : Optional.of(new String(record.key(), StandardCharsets.UTF_8));
     }
 
     private Set<String> replayedLetters() {

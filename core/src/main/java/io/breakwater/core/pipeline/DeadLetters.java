@@ -23,6 +23,8 @@ public final class DeadLetters {
     public static final String REASON_COMMIT_FAILED = "commit-failed";
     /** On a dead letter whose value was left out to make it fit its topic: the value's size in bytes. */
     public static final String VALUE_DROPPED = "bw.value.dropped";
+    /** An error message longer than this is cut: it is for an operator's eyes, and must not make the letter too large. */
+    static final int MAX_ERROR_MESSAGE_CHARS = 2000;
 
     private DeadLetters() {
     }
@@ -37,8 +39,8 @@ public final class DeadLetters {
                                                     String reason, String errorClass, String errorMessage) {
         Headers headers = WorkHeaders.copy(record.headers(), true);
         WorkHeaders.set(headers, WorkHeaders.REASON, reason);
-        WorkHeaders.set(headers, WorkHeaders.ERROR_CLASS, errorClass);
-        WorkHeaders.set(headers, WorkHeaders.ERROR_MESSAGE, errorMessage);
+        WorkHeaders.set(headers, WorkHeaders.ERROR_CLASS, cut(errorClass, 200));
+        WorkHeaders.set(headers, WorkHeaders.ERROR_MESSAGE, cut(errorMessage, MAX_ERROR_MESSAGE_CHARS));
         WorkHeaders.setOriginIfAbsent(headers, record.topic(), record.partition(), record.offset());
         WorkHeaders.set(headers, WorkHeaders.DEAD_LETTERED_AT, Instant.now().toString());
         return new ProducerRecord<>(topic, null, record.key(), record.value(), headers);
@@ -53,7 +55,27 @@ public final class DeadLetters {
         if (limits.fits(letter)) {
             return letter;
         }
-        return withoutValue(letter);
+        ProducerRecord<byte[], byte[]> withoutValue = withoutValue(letter);
+        return limits.fits(withoutValue) ? withoutValue : bare(letter);
+    }
+
+    /**
+     * The least a dead letter can be: the key cut to a readable length, no value, and of the headers only the
+     * pipeline's own (why, where from, when): what remains when the producer's own headers are too large to keep.
+     */
+    public static ProducerRecord<byte[], byte[]> bare(ProducerRecord<byte[], byte[]> letter) {
+        ProducerRecord<byte[], byte[]> withoutValue = withoutValue(letter);
+        Headers headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        for (org.apache.kafka.common.header.Header header : withoutValue.headers()) {
+            if (header.key().startsWith("bw.") && (header.value() == null || header.value().length <= 4096)) {
+                headers.add(header.key(), header.value());
+            }
+        }
+        return new ProducerRecord<>(letter.topic(), null, withoutValue.key(), null, headers);
+    }
+
+    private static String cut(String text, int chars) {
+        return text == null || text.length() <= chars ? text : text.substring(0, chars) + "...";
     }
 
     /** {@code letter} without its value, and with its key cut to a readable length. */

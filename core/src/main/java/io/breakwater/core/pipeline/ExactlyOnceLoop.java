@@ -294,7 +294,8 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         try {
             Poison known = poison.get(new TopicPartition(record.topic(), record.partition()));
             if (known != null && known.offset() == record.offset()) {
-                return known.failures() >= 2 ? bareDeadLetter(record, known.cause())
+                return known.failures() >= 3 ? skipped(record, known.cause())
+                        : known.failures() == 2 ? bareDeadLetter(record, known.cause())
                         : failed(record, DeadLetters.REASON_COMMIT_FAILED, known.cause());
             }
             R result = handler.handle(record);
@@ -307,7 +308,9 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
                 }
             }
             return new InFlight.Done<>(result, outputs);
-        } catch (Exception e) {
+        } catch (Exception | StackOverflowError | LinkageError | AssertionError e) {
+            // Errors a record can cause (a deeply nested body, a class its content makes a library load) are the
+            // record's failure, not the loop's; running out of memory is not, and stops the process.
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -354,8 +357,21 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private InFlight.Done<R> bareDeadLetter(ConsumerRecord<byte[], byte[]> record, Throwable error) {
         log.error("{}: {}-{}@{} fails every transaction; dead-lettering it without its value", settings.name(),
                 record.topic(), record.partition(), record.offset());
-        return new InFlight.Done<>(null, List.of(DeadLetters.withoutValue(DeadLetters.of(record,
+        return new InFlight.Done<>(null, List.of(DeadLetters.bare(DeadLetters.of(record,
                 settings.deadLetterTopic(), DeadLetters.REASON_COMMIT_FAILED, error))));
+    }
+
+    /**
+     * When even the bare dead letter fails a transaction (the dead-letter topic refuses it, or is gone): the offset
+     * moves on with nothing sent, and the log is all that says so. The record stays at its offset until that topic's
+     * retention ends. Rather this than a partition stalled for good behind one record.
+     */
+    private InFlight.Done<R> skipped(ConsumerRecord<byte[], byte[]> record, Throwable error) {
+        log.error("{}: {}-{}@{} fails every transaction, its bare dead letter too; skipping it with nothing sent"
+                + " (last error: {})", settings.name(), record.topic(), record.partition(), record.offset(),
+                String.valueOf(error));
+        PipelineMetrics.skipped(settings.name());
+        return new InFlight.Done<>(null, List.of());
     }
 
     /** Waits briefly for a record to finish, so a finished record does not wait for the next poll. */
@@ -564,9 +580,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             return;
         }
         try {
-            if (producer == null) {
-                producer = newProducer();
-            }
+            // The producer, if lost, is made again by the next commit, on the committer's thread: only it uses one.
             Set<TopicPartition> assignment = consumer.assignment();
             Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assignment, COMMITTED_READ_TIMEOUT);
             List<TopicPartition> fromStart = new ArrayList<>();
@@ -664,7 +678,13 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(
                 KafkaClients.transactionalProducer(kafka, settings.transactionalId(), settings.transactionalId()),
                 new ByteArraySerializer(), new ByteArraySerializer());
-        created.initTransactions();
+        try {
+            created.initTransactions();
+        } catch (RuntimeException e) {
+            // Called again at each retry while Kafka is away: each failed attempt must not leave a network thread.
+            created.close(Duration.ZERO);
+            throw e;
+        }
         return created;
     }
 

@@ -96,16 +96,16 @@ public final class WorkHeaders {
     }
 
     /**
-     * Moves every header in Breakwater's namespace aside (renamed with {@value #UNTRUSTED_PREFIX} in front), except
-     * {@value #REPLAYED_FROM}: it only asks for the work to be tried afresh, which any producer may ask by sending it
-     * again. For records on topics that producers write to; the pipeline's own topics keep their headers.
+     * Moves every header in Breakwater's namespace aside (renamed with {@value #UNTRUSTED_PREFIX} in front). For
+     * records on topics that producers write to; the pipeline's own topics keep their headers. A replay from the dead
+     * letters is told by what {@code dlq replay} did to the store, not by its header, which anyone could send.
      *
      * @return how many headers were moved aside
      */
     public static int distrust(Headers headers) {
         List<Header> moved = new ArrayList<>();
         for (Header header : headers) {
-            if (header.key().startsWith(PREFIX) && !header.key().equals(REPLAYED_FROM)) {
+            if (header.key().startsWith(PREFIX)) {
                 moved.add(header);
             }
         }

@@ -138,6 +138,26 @@ public final class QuestionStore {
     }
 
     /**
+     * Opens failed questions again, for {@code dlq replay}: each of {@code ids} that ended {@code failed} goes back to
+     * {@code queued} with {@code reason}, so that a worker handling its replayed record answers it afresh instead of
+     * publishing the stored failure again. Answered questions, and ids with no document, are left as they are.
+     *
+     * @return how many were opened again
+     */
+    public long reopen(Collection<String> ids, String reason) {
+        long reopened = 0;
+        Instant now = Instant.now();
+        for (String id : new java.util.LinkedHashSet<>(ids)) {
+            reopened += questions.updateOne(Filters.and(Filters.eq("_id", id),
+                            Filters.eq("status", QuestionStatus.FAILED.wireName())),
+                    Updates.combine(Updates.set("status", QuestionStatus.QUEUED.wireName()),
+                            Updates.set("reason", reason), Updates.unset("answeredAt"),
+                            Updates.set("updatedAt", date(now)))).getModifiedCount();
+        }
+        return reopened;
+    }
+
+    /**
      * Records questions as parked, in one round trip. A question that has an answer stays answered even so (see
      * {@link #toRecord}): a replayed question that found its answer stored is never parked, but two loops may race on
      * one id. Every write here is filtered on {@code _id} alone, so that any server, the embedded one included, finds

@@ -114,9 +114,15 @@ public final class OutsideTime {
         if (number.compareTo(BigDecimal.valueOf(max.getSeconds() + 1)) >= 0) {
             return Optional.of(max);
         }
+        if (number.compareTo(ONE_MILLISECOND) < 0) {
+            // Before any rounding: rounding 1e-99999999 up would build a number of a hundred million digits.
+            return Optional.of(Duration.ofMillis(1));
+        }
         long millis = number.movePointRight(3).setScale(0, java.math.RoundingMode.CEILING).longValueExact();
         return Optional.of(clamp(Duration.ofMillis(millis), max));
     }
+
+    private static final BigDecimal ONE_MILLISECOND = new BigDecimal("0.001");
 
     private static Optional<Instant> httpDate(String text) {
         for (DateTimeFormatter format : new DateTimeFormatter[] {DateTimeFormatter.RFC_1123_DATE_TIME, RFC_850, ASCTIME}) {

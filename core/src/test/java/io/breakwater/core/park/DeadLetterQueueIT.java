@@ -1,9 +1,11 @@
 package io.breakwater.core.park;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,11 +15,22 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import com.mongodb.client.MongoClient;
+
 import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionRecord;
+import io.breakwater.core.store.QuestionStore;
+
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.pipeline.DeadLetters;
@@ -35,6 +48,8 @@ class DeadLetterQueueIT {
     private TopicProbe probe;
     private DeadLetterQueue queue;
     private String dlq;
+    private MongoClient mongo;
+    private QuestionStore store;
 
     @BeforeEach
     void createTopics(EmbeddedServers servers) {
@@ -45,7 +60,10 @@ class DeadLetterQueueIT {
             TopicAdmin.ensure(admin, topics.all());
         }
         probe = new TopicProbe(servers.bootstrapServers());
-        queue = new DeadLetterQueue(kafka, topics);
+        String database = prefix.replace(".", "");
+        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), database));
+        store = new QuestionStore(mongo.getDatabase(database));
+        queue = new DeadLetterQueue(kafka, topics, store);
         dlq = topics.questionsDeadLetter().name();
     }
 
@@ -93,6 +111,40 @@ class DeadLetterQueueIT {
             assertThat(WorkHeaders.text(record.headers(), "trace-id")).isEqualTo("t-1");
         });
         assertThat(queue.summarize(dlq, 0).replayed()).isEqualTo(4);
+    }
+
+    @AfterEach
+    void closeStore() {
+        mongo.close();
+    }
+
+    @Test
+    void shouldOpenTheFailedQuestionsItPutsBackAgainAndLeaveAnsweredOnesAlone() {
+        store.recordOutcomes(List.of(
+                AnswerEvent.failed("a", "Q?", "the LLM failed it", Instant.now()),
+                AnswerEvent.answered("b", "Q?", "Yes.", List.of(), new AnsweredBy(AnsweredBy.LLM, "m"), Instant.now())));
+        letter("a", DeadLetters.REASON_PARK_LIMIT);
+        letter("b", DeadLetters.REASON_MALFORMED);
+
+        assertThat(queue.replay(dlq, Optional.empty(), 10).replayed()).isEqualTo(2);
+
+        assertThat(store.find("a")).get().satisfies(question -> {
+            assertThat(question.status()).isEqualTo(QuestionStatus.QUEUED);
+            assertThat(question.reason()).contains("put back from " + dlq);
+        });
+        assertThat(store.findAnswered(List.of("a"))).as("a worker answers it afresh").isEmpty();
+        assertThat(store.find("b")).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.ANSWERED);
+    }
+
+    @Test
+    void shouldRefuseToPutQuestionsBackWithoutTheStoreThatOpensThemAgain(EmbeddedServers servers) {
+        letter("a", DeadLetters.REASON_PARK_LIMIT);
+        DeadLetterQueue withoutStore = new DeadLetterQueue(new KafkaSettings(servers.bootstrapServers(), Map.of()),
+                topics, null);
+
+        assertThatThrownBy(() -> withoutStore.replay(dlq, Optional.empty(), 10))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("question store");
+        assertThat(probe.readAll(topics.questions().name(), Duration.ofMillis(500))).isEmpty();
     }
 
     private void letter(String key, String reason) {

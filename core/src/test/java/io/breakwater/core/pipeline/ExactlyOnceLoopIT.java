@@ -297,6 +297,48 @@ class ExactlyOnceLoopIT {
         assertThat(handled.get()).isEqualTo(1);
     }
 
+    /**
+     * Review evidence (issue 12): a dead letter keeps every header of the original ({@code DeadLetters.of} copies them,
+     * {@code withoutValue} and {@code bareDeadLetter} drop only the value). A record whose own headers are larger than
+     * the dead-letter topic takes can never be dead-lettered: the single-record transaction fails (poison 1), the
+     * failed() letter fails (poison 2), the bare letter fails (poison 3, 4, ...) for ever; every failure rewinds the
+     * whole loop, so the records behind it are never committed.
+     */
+    @Test
+    void shouldNotStallBehindARecordWhoseHeadersAloneAreTooLargeForTheDeadLetterTopic() {
+        String single = input + "-one";
+        String smallDlq = deadLetters + "-small";
+        try (Admin admin = KafkaClients.createAdmin(kafka, "test-admin")) {
+            TopicAdmin.ensure(admin, List.of(
+                    new Topic<>(single, Serdes.ByteArray(), Serdes.ByteArray(), new TopicSpec(1, (short) 1, Map.of())),
+                    new Topic<>(smallDlq, Serdes.ByteArray(), Serdes.ByteArray(),
+                            new TopicSpec(1, (short) 1, Map.of("max.message.bytes", "20000")))));
+        }
+        org.apache.kafka.common.header.internals.RecordHeaders big = new org.apache.kafka.common.header.internals.RecordHeaders();
+        byte[] noise = new byte[30_000];
+        new java.util.Random(12).nextBytes(noise); // incompressible: the broker checks the zstd batch
+        big.add("trace", noise);
+        probe.publish(single, key("boom"), value("boom"), big);
+        for (int i = 0; i < 5; i++) {
+            probe.publish(single, key("k" + i), value("v" + i));
+        }
+        LoopSettings settings = new LoopSettings("big-headers", List.of(single), smallDlq, "group-" + single,
+                "tx-" + single, 4, Duration.ofMillis(50));
+        loops.add(ExactlyOnceLoop.start(settings, kafka, new Upper(new AtomicInteger()) {
+            @Override
+            public String handle(ConsumerRecord<byte[], byte[]> record) {
+                if (text(record.value()).equals("boom")) {
+                    throw new IllegalStateException("cannot upper-case a bomb");
+                }
+                return super.handle(record);
+            }
+        }, Admission.upTo(50), failures::add));
+
+        assertThat(values(probe.readAtLeast(output, 5, Duration.ofSeconds(60))))
+                .as("the records behind the one whose dead letter cannot fit")
+                .containsExactlyInAnyOrderElementsOf(expectedUpper(5));
+    }
+
     private void start(String name, RecordHandler<String> handler) {
         start(name, handler, Admission.upTo(50));
     }

@@ -1,0 +1,51 @@
+package io.breakwater.core.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+import io.breakwater.core.config.KafkaSettings;
+
+/**
+ * Review evidence (issue 12): {@code ExactlyOnceLoop.newProducer} constructs a KafkaProducer and calls
+ * initTransactions; when that throws (Kafka away: TimeoutException after max.block.ms) the producer is never closed.
+ * The loop now calls newProducer again and again while Kafka is away (resync() every backoff, commit() at every
+ * commit, replaceProducer()), so each failed attempt leaks a producer with its network thread.
+ */
+class ExactlyOnceLoopProducerLeakTest {
+
+    @Test
+    void aProducerWhoseInitTransactionsFailsIsClosed() throws Exception {
+        String tx = "leak-" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaSettings unreachable = new KafkaSettings("127.0.0.1:1", Map.of("max.block.ms", "500",
+                "default.api.timeout.ms", "500", "request.timeout.ms", "500"));
+        LoopSettings settings = new LoopSettings("leak", List.of("in"), "dlq", "group-" + tx, tx, 1,
+                Duration.ofMillis(50));
+        RecordHandler<String> handler = new RecordHandler<>() {
+            @Override
+            public String handle(ConsumerRecord<byte[], byte[]> record) {
+                return "";
+            }
+
+            @Override
+            public List<ProducerRecord<byte[], byte[]>> outputs(String result) {
+                return List.of();
+            }
+        };
+        assertThatThrownBy(() -> ExactlyOnceLoop.start(settings, unreachable, handler, Admission.upTo(1), e -> { }))
+                .isInstanceOf(org.apache.kafka.common.KafkaException.class);
+        Thread.sleep(1000);
+        long leaked = Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("kafka-producer-network-thread") && thread.getName().contains(tx))
+                .count();
+        assertThat(leaked).as("producer network threads left running for " + tx).isZero();
+    }
+}
