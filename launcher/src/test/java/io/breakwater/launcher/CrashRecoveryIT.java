@@ -36,6 +36,7 @@ import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.pipeline.LoopSettings;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
@@ -103,6 +104,10 @@ class CrashRecoveryIT {
                         topics.answers().name(), finishing.toMillis());
                 assertThat(ids(answers)).hasSize(questions);
                 assertThat(answers).as("one answer per question, none twice").hasSize(questions);
+                // An LLM answer is stored the moment it comes: a kill costs only the calls in flight, one per
+                // worker thread (or the record a thread had taken before it was killed).
+                assertThat(llm.calls()).as("LLM calls: each kill costs at most the calls in flight")
+                        .isLessThanOrEqualTo(questions + 2 * LoopSettings.DEFAULT_CONCURRENCY);
             }
         }
     }

@@ -150,9 +150,10 @@ class FaultInjectionIT {
                         && crawlAccepted.stream().allMatch(job -> crawlEnded(crawlStore, job)));
                 log(quiet ? "quiescent" : "NOT quiescent within the bound; checking what there is");
                 History history = history(kafka, topics, mongoClient.getDatabase("faults"), llm, schedule, feeder);
-                // Known failure, reported to the lead: a kill -9 costs the answers since the last commit, a MongoDB stall
-                // every answer in hand, more than 4 calls (README, "Fault injection"). -Dbw.faults.strict=true fails it.
-                HistoryChecker.Verdict verdict = new HistoryChecker(Boolean.getBoolean("bw.faults.strict")).check(history);
+                // The LLM's total over budget fails the run; -Dbw.faults.strict=false reports it as a known failure
+                // instead, to look at the rest of a run that found it (README, "Fault injection").
+                HistoryChecker.Verdict verdict = new HistoryChecker(
+                        !"false".equals(System.getProperty("bw.faults.strict"))).check(history);
                 System.out.println("FaultInjectionIT seed=" + seed + " schedule:\n  " + String.join("\n  ", faultLog));
                 String report = verdict.report(history);
                 System.out.println(report);

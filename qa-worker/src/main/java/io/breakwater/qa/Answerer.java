@@ -13,4 +13,13 @@ public interface Answerer {
      * @throws io.breakwater.core.breaker.DependencyRejectedException if it refused this question as a bad request
      */
     Answer answer(String question, List<Passage> context) throws InterruptedException;
+
+    /**
+     * Whether an answer costs enough (a paid, slow model call) to be stored the moment it comes, before its batch
+     * commits, so that a crash loses at most the calls in flight; a cheap answerer's answers are stored with their
+     * batch and, after a crash, simply answered again.
+     */
+    default boolean costly() {
+        return false;
+    }
 }

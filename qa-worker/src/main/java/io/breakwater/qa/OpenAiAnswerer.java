@@ -97,6 +97,11 @@ final class OpenAiAnswerer implements Answerer {
         return false;
     }
 
+    @Override
+    public boolean costly() {
+        return true;
+    }
+
     private Map<String, Object> requestBody(String question, List<Passage> context) {
         return Map.of(
                 "model", model,

@@ -251,7 +251,25 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             outcome = AnswerEvent.failed(question.id(), question.question(), e.getMessage(), clock.instant());
         }
         inHand.put(question.id(), outcome);
-        return ended(outcome, true);
+        return ended(outcome, !(answerer.costly() && storedNow(outcome)));
+    }
+
+    /**
+     * Stores a costly outcome at once, on this worker thread, instead of with its batch: a worker killed before the
+     * batch commits then finds it stored and republishes it, and only the calls in flight are lost. If MongoDB
+     * cannot take it now, it stays in hand and goes with its batch.
+     */
+    private boolean storedNow(AnswerEvent outcome) {
+        try {
+            mongoBreaker.call(() -> {
+                store.recordOutcomes(List.of(outcome));
+                return null;
+            });
+        } catch (BreakerOpenException | DependencyUnavailableException e) {
+            return false;
+        }
+        inHand.invalidate(outcome.id());
+        return true;
     }
 
     private static int length(String text) {

@@ -642,8 +642,8 @@ public final class BreakerPolicy {
         return view.reportedAt() == null ? Instant.EPOCH : view.reportedAt();
     }
 
-    private <T> CheckedSupplier<T> measured(CheckedSupplier<T> call) {
-        return () -> {
+    private <T> dev.failsafe.function.ContextualSupplier<T, T> measured(CheckedSupplier<T> call) {
+        return context -> {
             long start = System.nanoTime();
             try {
                 T result = call.get();
@@ -655,11 +655,14 @@ public final class BreakerPolicy {
                 throw e;
             } catch (Throwable e) {
                 long elapsed = System.nanoTime() - start;
-                if (e instanceof InterruptedException && elapsed < settings.callTimeout().toNanos()) {
-                    // Not the dependency's doing: the work was abandoned (a rebalance, a shutdown), so no verdict.
+                // Failsafe's timeout interrupts the call and cancels its execution; an interrupt from anywhere else
+                // means the work was abandoned (a rebalance, a shutdown): not the dependency's doing, no verdict.
+                // (Not told by the time taken: the timeout's clock starts a moment before this one.)
+                boolean timedOut = context.isCancelled() || elapsed >= settings.callTimeout().toNanos();
+                if (e instanceof InterruptedException && !timedOut) {
                     throw e;
                 }
-                if (elapsed >= settings.callTimeout().toNanos()) {
+                if (timedOut) {
                     timedOutCalls.incrementAndGet();
                     failedSince(start, "timeout");
                 } else {
