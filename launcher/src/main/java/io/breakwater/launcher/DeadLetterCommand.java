@@ -67,12 +67,12 @@ final class DeadLetterCommand {
                 DeadLetterQueue.Replay replay = queue.replay(topic, Optional.ofNullable(options.get("reason")),
                         integer(options, "limit", Integer.MAX_VALUE));
                 out.printf("Replayed %d dead letter(s) from %s%s; %d replayed before, %d of another reason, %d beyond"
-                                + " the limit, %d without an origin topic.%n", replay.replayed(), topic,
+                                + " the limit, %d without an origin topic, %d without a value.%n", replay.replayed(), topic,
                         replay.byOriginTopic().isEmpty() ? "" : " to " + replay.byOriginTopic(), replay.alreadyReplayed(),
-                        replay.notMatching(), replay.beyondLimit(), replay.withoutOrigin());
+                        replay.notMatching(), replay.beyondLimit(), replay.withoutOrigin(), replay.withoutValue());
             }
             return 0;
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) {
             out.println(e.getMessage());
             return 1;
         } catch (MongoException e) {

@@ -26,9 +26,12 @@ class DeadLetterCommandIT {
 
     @Test
     void shouldListDeadLettersByReasonAndReplayEachOnce(EmbeddedServers servers) {
+        String run = "cli-" + UUID.randomUUID().toString().substring(0, 8);
         Settings settings = Settings.of(Map.of(
                 "kafka.bootstrap", servers.bootstrapServers(),
-                "topic.prefix", "cli-" + UUID.randomUUID().toString().substring(0, 8) + "."));
+                "mongo.uri", servers.mongoUri(),
+                "mongo.database", run,
+                "topic.prefix", run + "."));
         Topics topics = Topics.from(settings);
         String dlq = topics.questionsDeadLetter().name();
         assertThat(run(settings, "list", dlq)).contains(dlq + ": 0 dead letter(s)");

@@ -217,10 +217,17 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             return null;
         }
         Optional<String> id = readableId(record);
-        if (id.isEmpty() || endedBefore(id.get(), false)) {
-            // Nothing to end, or it ended already: a question a caller has seen end never ends another way.
+        if (id.isEmpty()) {
             return null;
         }
+        if (reason.equals(DeadLetters.REASON_HANDLER_ERROR) && endedBefore(id.get(), false)) {
+            // It ended already: a question a caller has seen end never ends another way.
+            return null;
+        }
+        // Its outcome did not fit qa.answers, or made the transaction fail: that outcome may be stored already (it
+        // is stored before the commit) but was never published. The failure replaces it, on qa.answers and in the
+        // store alike, so that both say the same.
+        inHand.invalidate(id.get());
         // Without the question's text: the store has it already, and the outcome must fit however long it is.
         String message = String.valueOf(error.getMessage());
         if (message.length() > 500) {

@@ -8,26 +8,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.extension.ExtendWith;
-
-import com.mongodb.client.MongoClient;
 
 import io.breakwater.core.config.KafkaSettings;
-import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.config.Settings;
@@ -41,62 +31,14 @@ import io.breakwater.core.park.DeadLetterQueue;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
-import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionRecord;
-import io.breakwater.core.store.QuestionStore;
-import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
 import io.breakwater.embedded.junit.FreezableProxy;
 import io.breakwater.embedded.junit.LlmDouble;
 import io.breakwater.embedded.junit.LlmDouble.Mode;
-import io.breakwater.embedded.junit.TopicProbe;
 
-@ExtendWith(EmbeddedServersExtension.class)
-class QaWorkerIT {
-
-    private static final Duration WAIT = Duration.ofSeconds(30);
-
-    private static EmbeddedServers servers;
-    private static TopicProbe probe;
-
-    private final List<AutoCloseable> resources = new ArrayList<>();
-    private final List<Throwable> failures = new ArrayList<>();
-    private Map<String, String> settings;
-    private Topics topics;
-    private QuestionStore store;
-
-    @BeforeAll
-    static void connect(EmbeddedServers shared) {
-        servers = shared;
-        probe = new TopicProbe(shared.bootstrapServers());
-    }
-
-    @BeforeEach
-    void isolate() {
-        String run = "qa-" + UUID.randomUUID().toString().substring(0, 8);
-        settings = new HashMap<>(Map.of(
-                "kafka.bootstrap", servers.bootstrapServers(),
-                "mongo.uri", servers.mongoUri(),
-                "mongo.database", run,
-                "topic.prefix", run + ".",
-                "qa.group", run,
-                "instance.id", "it"));
-        topics = Topics.from(Settings.of(settings));
-        MongoClient mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
-        resources.add(mongo);
-        store = new QuestionStore(mongo.getDatabase(run));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-        assertThat(failures).isEmpty();
-    }
+class QaWorkerIT extends QaWorkerTesting {
 
     @Test
     void shouldAnswerAQuestionPublishedStraightToTheTopicWithTheOfflineAnswerer() {
@@ -203,33 +145,6 @@ class QaWorkerIT {
                 .stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
         assertThat(answers).extracting(AnswerEvent::id).containsExactlyInAnyOrder("h-0", "h-1", "h-2", "h-3");
         assertThat(probe.readAll(topics.questionsDeadLetter().name(), Duration.ofSeconds(1))).isEmpty();
-    }
-
-    @Test
-    void shouldNotAskTheLlmAgainForAnAnswerInHandWhenMongoDbStallsBeforeTheCommit() {
-        URI direct = URI.create(servers.mongoUri());
-        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
-        resources.add(proxy);
-        settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
-        settings.put("breaker.mongodb.open.seconds", "2");
-        settings.put("breaker.mongodb.timeout.seconds", "2");
-        LlmDouble llm = startLlm();
-        llm.mode(Mode.HANG);
-        startWorker();
-
-        publish("s-1", "{\"id\":\"s-1\",\"question\":\"Answered while the store stalls?\"}");
-        // The question was looked up in MongoDB and is with the LLM; MongoDB stalls before the answer can be stored.
-        await().atMost(WAIT).until(() -> llm.calls() >= 1);
-        proxy.freezeDropping();
-        llm.mode(Mode.ANSWER);
-        await().atMost(WAIT).until(() -> !probe.readAll(topics.parkedQuestions().name(), Duration.ofMillis(200)).isEmpty());
-        proxy.thaw();
-
-        AnswerEvent answer = answers(1).get(0);
-        assertThat(answer.answer()).isEqualTo(LlmDouble.answerTo("Answered while the store stalls?"));
-        awaitStatuses(List.of("s-1"), QuestionStatus.ANSWERED);
-        assertThat(probe.readAll(topics.answers().name(), Duration.ofSeconds(1))).as("answered once").hasSize(1);
-        assertThat(llm.calls()).as("the answer in hand was reused, not asked for again").isEqualTo(1);
     }
 
     @Test
@@ -436,188 +351,5 @@ class QaWorkerIT {
         assertThat(answer.reason()).isEqualTo("the LLM rejected the request with HTTP 400: context length exceeded");
         assertThat(worker.llmBreaker().breaker().isClosed()).isTrue();
         assertThat(llm.calls()).isEqualTo(1);
-    }
-
-    @Test
-    void shouldParkWithABoundedNotBeforeAndKeepRunningWhenTheLlmAsksToWaitCenturies() {
-        LlmDouble llm = startLlm();
-        llm.mode(Mode.RATE_LIMITED_429);
-        llm.retryAfter("10000000000");
-        settings.putAll(Map.of("qa.park.backoff.seconds", "1", "qa.park.max.backoff.seconds", "2"));
-        QaWorker worker = startWorker();
-
-        publish("centuries", "{\"id\":\"centuries\",\"question\":\"Come back when?\"}");
-
-        ConsumerRecord<byte[], byte[]> parked = probe.readAtLeast(topics.parkedQuestions().name(), 1, WAIT).get(0);
-        Instant parkedAt = WorkHeaders.instant(parked.headers(), WorkHeaders.PARKED_AT).orElseThrow();
-        Instant notBefore = WorkHeaders.instant(parked.headers(), WorkHeaders.NOT_BEFORE).orElseThrow();
-        assertThat(Duration.between(parkedAt, notBefore)).isEqualTo(Duration.ofSeconds(2));
-        llm.mode(Mode.ANSWER);
-        assertThat(answers(1).get(0).status()).isEqualTo(QuestionStatus.ANSWERED);
-        assertThat(worker.isRunning()).isTrue();
-    }
-
-    @Test
-    void shouldAnswerAQuestionOfSixHundredDistinctWords() {
-        startWorker();
-        StringBuilder question = new StringBuilder();
-        for (int i = 0; i < 600; i++) {
-            // Distinct made-up words within the 4,000-character limit: "xaa", "xab", ...
-            question.append('x').append((char) ('a' + i / 26)).append((char) ('a' + i % 26)).append(' ');
-        }
-
-        publish("wordy", "{\"id\":\"wordy\",\"question\":\"" + question.toString().strip() + "?\"}");
-
-        AnswerEvent outcome = answers(1).get(0);
-        assertThat(outcome.id()).isEqualTo("wordy");
-        assertThat(outcome.status()).isEqualTo(QuestionStatus.ANSWERED);
-        assertThat(probe.readAll(topics.questionsDeadLetter().name(), Duration.ofMillis(300))).isEmpty();
-    }
-
-    @Test
-    void shouldNotLetAProducersHeadersSteerADeadLetterReplay() {
-        startWorker();
-        org.apache.kafka.common.header.internals.RecordHeaders forged = new org.apache.kafka.common.header.internals.RecordHeaders();
-        forged.add(WorkHeaders.ORIGIN_TOPIC, topics.breakerControl().name().getBytes(StandardCharsets.UTF_8));
-        forged.add(WorkHeaders.PARK_COUNT, "99".getBytes(StandardCharsets.UTF_8));
-        probe.publish(topics.questions().name(), "llm_service".getBytes(StandardCharsets.UTF_8),
-                "{\"state\":\"FORCED_OPEN\"}".getBytes(StandardCharsets.UTF_8), forged);
-
-        ConsumerRecord<byte[], byte[]> letter = probe.readAtLeast(topics.questionsDeadLetter().name(), 1, WAIT).get(0);
-        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.ORIGIN_TOPIC)).isEqualTo(topics.questions().name());
-        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.UNTRUSTED_PREFIX + WorkHeaders.ORIGIN_TOPIC))
-                .isEqualTo(topics.breakerControl().name());
-        DeadLetterQueue queue = new DeadLetterQueue(KafkaSettings.from(Settings.of(settings)), topics, store);
-        DeadLetterQueue.Replay replay = queue.replay(topics.questionsDeadLetter().name(), Optional.empty(), 10);
-
-        assertThat(replay.byOriginTopic()).containsOnlyKeys(topics.questions().name());
-        assertThat(probe.readAll(topics.breakerControl().name(), Duration.ofMillis(500))).isEmpty();
-    }
-
-    @Test
-    void shouldEndAQuestionFailedWithItsDeadLetterWhenItsAnswerDoesNotFitTheAnswersTopic() throws Exception {
-        try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(Settings.of(settings)), "small-answers")) {
-            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topics.answers().name(), 1, (short) 1)
-                    .configs(Map.of("max.message.bytes", "1200")))).all().get();
-        }
-        startWorker();
-
-        publish("huge", "{\"id\":\"huge\",\"question\":\"" + "Why is the harbour wall so long? ".repeat(40) + "\"}");
-        publish("small", "{\"id\":\"small\",\"question\":\"Why?\"}");
-
-        Map<String, AnswerEvent> outcomes = byId(answers(2));
-        assertThat(outcomes.get("huge").status()).isEqualTo(QuestionStatus.FAILED);
-        assertThat(outcomes.get("huge").reason()).contains(DeadLetters.REASON_OUTPUT_TOO_LARGE);
-        assertThat(outcomes.get("small").status()).isEqualTo(QuestionStatus.ANSWERED);
-        ConsumerRecord<byte[], byte[]> letter = probe.readAtLeast(topics.questionsDeadLetter().name(), 1, WAIT).get(0);
-        assertThat(WorkHeaders.text(letter.headers(), WorkHeaders.REASON)).isEqualTo(DeadLetters.REASON_OUTPUT_TOO_LARGE);
-        awaitStatuses(List.of("huge"), QuestionStatus.FAILED);
-    }
-
-    @Test
-    void shouldRepublishAStoredFailureInsteadOfAskingAgainWhenItsTransactionDidNotCommit() {
-        LlmDouble llm = startLlm();
-        // As a worker leaves it when it dies between storing an outcome and committing it.
-        store.recordOutcomes(List.of(AnswerEvent.failed("refused", "Rejected before?", "the LLM rejected it", Instant.now())));
-        startWorker();
-
-        publish("refused", "{\"id\":\"refused\",\"question\":\"Rejected before?\"}");
-
-        AnswerEvent outcome = answers(1).get(0);
-        assertThat(outcome.status()).isEqualTo(QuestionStatus.FAILED);
-        assertThat(outcome.reason()).isEqualTo("the LLM rejected it");
-        assertThat(llm.calls()).as("a question a caller has seen fail is not asked again").isZero();
-    }
-
-    /**
-     * Review evidence (issue 12): {@code WorkHeaders.distrust} keeps {@code bw.replayed-from} from any producer, and
-     * {@code QuestionHandler.handle} then forgets a stored {@code failed} outcome: a plain producer re-drives a question a
-     * caller has seen fail, and it ends a second time, {@code answered}. Only {@code dlq replay} should be able to.
-     */
-    @Test
-    void shouldNotLetAProducersForgedReplayedFromEndAFailedQuestionAgain() {
-        LlmDouble llm = startLlm();
-        store.recordOutcomes(List.of(AnswerEvent.failed("forged", "Rejected before?", "the LLM rejected it", Instant.now())));
-        startWorker();
-
-        org.apache.kafka.common.header.internals.RecordHeaders forged = new org.apache.kafka.common.header.internals.RecordHeaders();
-        forged.add("bw.replayed-from", "anything/0/0".getBytes(StandardCharsets.UTF_8));
-        probe.publish(topics.questions().name(), "forged".getBytes(StandardCharsets.UTF_8),
-                "{\"id\":\"forged\",\"question\":\"Rejected before?\"}".getBytes(StandardCharsets.UTF_8), forged);
-
-        AnswerEvent outcome = answers(1).get(0);
-        assertThat(outcome.status()).as("a question a caller has seen fail ends only once").isEqualTo(QuestionStatus.FAILED);
-        assertThat(llm.calls()).isZero();
-    }
-
-    /**
-     * Review evidence (issue 12): {@code QuestionStore.recordOutcomes} upserts any outcome over any status, and every
-     * dead-letter path with a readable id ({@code deadLetter(MALFORMED)}, the new {@code QuestionHandler.failed}) ends
-     * the id {@code failed}: a record with the id of an answered question and a malformed body makes it end a second
-     * time, and since this change a stored failure is final, so the answer is gone for good.
-     */
-    @Test
-    void shouldNotEndAnAnsweredQuestionAgainAsFailedBecauseOfAMalformedRecordWithItsId() {
-        startLlm();
-        store.recordOutcomes(List.of(AnswerEvent.answered("done", "Answered before?", "Yes.", List.of(),
-                new io.breakwater.core.event.AnsweredBy(io.breakwater.core.event.AnsweredBy.LLM, "m"), Instant.now())));
-        startWorker();
-
-        publish("done", "{\"id\":\"done\",\"question\":{\"not\":\"text\"}}");
-
-        List<ConsumerRecord<byte[], byte[]>> published = probe.readAll(topics.answers().name(), java.time.Duration.ofSeconds(10));
-        assertThat(published).as("outcomes published for an id that had ended answered").isEmpty();
-        assertThat(store.find("done").orElseThrow().status()).isEqualTo(QuestionStatus.ANSWERED);
-    }
-
-    private LlmDouble startLlm() {
-        LlmDouble llm = LlmDouble.start();
-        resources.add(llm);
-        settings.put("llm.url", llm.baseUrl());
-        settings.put("llm.model", "test-model");
-        return llm;
-    }
-
-    private QaWorker startWorker() {
-        QaWorker worker = QaWorker.start(Settings.of(settings), failures::add);
-        resources.add(worker);
-        return worker;
-    }
-
-    private void publish(String key, String value) {
-        probe.publish(topics.questions().name(), key.getBytes(StandardCharsets.UTF_8),
-                value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private List<AnswerEvent> answers(int count) {
-        List<ConsumerRecord<byte[], byte[]>> records = probe.readAtLeast(topics.answers().name(), count, WAIT);
-        assertThat(records).hasSize(count);
-        return records.stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
-    }
-
-    private List<String> publishQuestions(int count) {
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String id = "q-" + i;
-            ids.add(id);
-            publish(id, "{\"id\":\"" + id + "\",\"question\":\"Question " + i + "?\"}");
-        }
-        return ids;
-    }
-
-    private void awaitStatuses(List<String> ids, QuestionStatus status) {
-        await().atMost(WAIT).until(() -> ids.stream().allMatch(id ->
-                store.find(id).map(record -> record.status() == status).orElse(false)));
-    }
-
-    private int answeredCount(List<String> ids) {
-        return (int) ids.stream().filter(id -> store.find(id)
-                .map(record -> record.status() == QuestionStatus.ANSWERED).orElse(false)).count();
-    }
-
-    private static Map<String, AnswerEvent> byId(List<AnswerEvent> answers) {
-        Map<String, AnswerEvent> byId = new HashMap<>();
-        answers.forEach(answer -> byId.put(answer.id(), answer));
-        return byId;
     }
 }

@@ -76,6 +76,21 @@ public final class RecordLimits implements AutoCloseable {
         if (known != null && now - known.readAgainAtNanos() < 0) {
             return known.maxBytes();
         }
+        if (known != null && admin != null) {
+            // Known, but due to be read again: read it in the background and go on with what is known, so that no
+            // worker thread waits on the cluster for a figure it has (Kafka may be away just then).
+            byTopic.put(topic, new Known(known.maxBytes(), now + UNREAD_RETRY.toNanos()));
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            admin.describeConfigs(java.util.List.of(resource)).all().whenComplete((configs, error) -> {
+                if (error == null) {
+                    Integer read = limitIn(configs.get(resource));
+                    if (read != null) {
+                        byTopic.put(topic, new Known(read, System.nanoTime() + REFRESH.toNanos()));
+                    }
+                }
+            });
+            return known.maxBytes();
+        }
         Integer read = describe(topic);
         if (read != null) {
             byTopic.put(topic, new Known(read, now + REFRESH.toNanos()));
@@ -108,15 +123,26 @@ public final class RecordLimits implements AutoCloseable {
         }
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         try {
-            Config config = admin.describeConfigs(java.util.List.of(resource)).all()
-                    .get(DESCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource);
-            ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-            return entry == null || entry.value() == null ? DEFAULT_MAX_BYTES : Integer.parseInt(entry.value());
+            return limitIn(admin.describeConfigs(java.util.List.of(resource)).all()
+                    .get(DESCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
         } catch (Exception e) {
             // Unreadable now (Kafka away, not authorized): the default is safe for every topic left at it.
+            return null;
+        }
+    }
+
+    /** {@code max.message.bytes} in a topic's configuration; the default if unset, null if it is not a number. */
+    private static Integer limitIn(Config config) {
+        ConfigEntry entry = config == null ? null : config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+        if (entry == null || entry.value() == null) {
+            return DEFAULT_MAX_BYTES;
+        }
+        try {
+            return Integer.parseInt(entry.value());
+        } catch (NumberFormatException e) {
             return null;
         }
     }

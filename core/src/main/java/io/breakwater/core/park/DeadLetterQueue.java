@@ -34,6 +34,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.Topic;
 import io.breakwater.core.store.QuestionStore;
@@ -69,9 +70,10 @@ public final class DeadLetterQueue {
      *
      * @param withoutOrigin letters skipped because they name no origin, or one that is not their dead-letter
      *     topic's home: a header a producer forged must not send work (or an override) anywhere else
+     * @param withoutValue letters skipped because their value was left out to make them fit: nothing to put back
      */
     public record Replay(int replayed, int alreadyReplayed, int notMatching, int beyondLimit, int withoutOrigin,
-                         Map<String, Integer> byOriginTopic) {
+                         int withoutValue, Map<String, Integer> byOriginTopic) {
     }
 
     private final KafkaSettings kafka;
@@ -124,11 +126,14 @@ public final class DeadLetterQueue {
                 + topics.questions().name() + " and " + topics.crawlJobs().name() + " can)"));
         Set<String> replayed = replayedLetters();
         List<ConsumerRecord<byte[], byte[]>> chosen = new ArrayList<>();
-        int[] skipped = new int[4];
+        int[] skipped = new int[5];
         readAll(topic, record -> {
             Letter letter = letter(record, replayed);
             if (letter.replayed()) {
                 skipped[0]++;
+            } else if (record.value() == null) {
+                // Its value was left out to make it fit (bw.value.dropped): there is nothing to put back.
+                skipped[4]++;
             } else if (reason.isPresent() && !reason.get().equals(letter.reason())) {
                 skipped[1]++;
             } else if (!home.equals(letter.originTopic())) {
@@ -140,51 +145,74 @@ public final class DeadLetterQueue {
             }
         });
         Map<String, Integer> byOrigin = new TreeMap<>();
+        Map<String, String> reopened = Map.of();
         if (!chosen.isEmpty() && home.equals(topics.questions().name())) {
             if (questions == null) {
                 throw new IllegalStateException("replaying " + topic + " needs the question store, to open the failed"
                         + " questions again");
             }
-            List<String> ids = new ArrayList<>();
+            // Only a letter that is a whole, valid question opens its question again: a malformed letter's id (or a
+            // key) is whatever its producer wrote, and put back it would only be dead-lettered again.
+            Map<String, String> texts = new java.util.LinkedHashMap<>();
             for (ConsumerRecord<byte[], byte[]> record : chosen) {
-                questionId(record).ifPresent(ids::add);
+                question(record).ifPresent(question -> texts.putIfAbsent(question.id(), question.question()));
             }
-            questions.reopen(ids, "put back from " + topic + " by an operator; it will be answered afresh");
+            reopened = questions.reopen(texts, "put back from " + topic + " by an operator; it will be answered afresh");
         }
         if (!chosen.isEmpty()) {
-            String transactionalId = "breakwater-dlq-replay-" + topic;
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
-                    KafkaClients.transactionalProducer(kafka, transactionalId, transactionalId),
-                    new ByteArraySerializer(), new ByteArraySerializer())) {
-                producer.initTransactions();
-                producer.beginTransaction();
-                for (ConsumerRecord<byte[], byte[]> record : chosen) {
-                    String origin = WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_TOPIC);
-                    String coordinates = record.topic() + "/" + record.partition() + "/" + record.offset();
-                    Headers headers = WorkHeaders.copy(record.headers(), false);
-                    WorkHeaders.set(headers, WorkHeaders.REPLAYED_FROM, coordinates);
-                    producer.send(new ProducerRecord<>(origin, null, record.key(), record.value(), headers));
-                    producer.send(replays.serialized(coordinates, Instant.now().toString()));
-                    byOrigin.merge(origin, 1, Integer::sum);
+            try {
+                send(chosen, byOrigin);
+            } catch (RuntimeException e) {
+                // Nothing went back: the questions opened for it end as they were, not queued with nothing coming.
+                if (!reopened.isEmpty() && !(e instanceof ReplayOutcomeUnknown)) {
+                    questions.closeAgain(reopened);
                 }
-                producer.commitTransaction();
+                throw e;
             }
         }
-        return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], skipped[3], byOrigin);
+        return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], skipped[3], skipped[4], byOrigin);
     }
 
-    /** The id a question letter names: its value's {@code id}, or failing that (a value left out) its key. */
-    private static Optional<String> questionId(ConsumerRecord<byte[], byte[]> record) {
-        try {
-            com.fasterxml.jackson.databind.JsonNode id = EventJson.tree(record.value()).get("id");
-            if (id != null && id.isTextual()) {
-                return Optional.of(id.asText());
+    /** Puts the chosen letters back, each with its marker on the replays topic, in one transaction. */
+    private void send(List<ConsumerRecord<byte[], byte[]>> chosen, Map<String, Integer> byOrigin) {
+        String transactionalId = "breakwater-dlq-replay-" + chosen.get(0).topic();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                KafkaClients.transactionalProducer(kafka, transactionalId, transactionalId),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (ConsumerRecord<byte[], byte[]> record : chosen) {
+                String origin = WorkHeaders.text(record.headers(), WorkHeaders.ORIGIN_TOPIC);
+                String coordinates = record.topic() + "/" + record.partition() + "/" + record.offset();
+                Headers headers = WorkHeaders.copy(record.headers(), false);
+                WorkHeaders.set(headers, WorkHeaders.REPLAYED_FROM, coordinates);
+                producer.send(new ProducerRecord<>(origin, null, record.key(), record.value(), headers));
+                producer.send(replays.serialized(coordinates, Instant.now().toString()));
+                byOrigin.merge(origin, 1, Integer::sum);
             }
-        } catch (RuntimeException e) {
-            // No readable value: the key is the id a worker or the API gave it.
+            try {
+                producer.commitTransaction();
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                throw new ReplayOutcomeUnknown(e);
+            }
         }
-        return record.key() == null ? Optional.empty()
-                : Optional.of(new String(record.key(), StandardCharsets.UTF_8));
+    }
+
+    /** The replay's commit timed out: it may have gone through, so the questions opened for it stay open. */
+    public static final class ReplayOutcomeUnknown extends IllegalStateException {
+        ReplayOutcomeUnknown(Throwable cause) {
+            super("the replay's commit timed out and may or may not have gone through; run `dlq list` to see which"
+                    + " letters are marked replayed, and replay again: letters already put back are skipped", cause);
+        }
+    }
+
+    /** The question a letter holds, if its value is a whole, valid one. */
+    private static Optional<QuestionEvent> question(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            return Optional.of(EventJson.decode(record.value(), QuestionEvent.class));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     private Set<String> replayedLetters() {

@@ -294,7 +294,8 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         try {
             Poison known = poison.get(new TopicPartition(record.topic(), record.partition()));
             if (known != null && known.offset() == record.offset()) {
-                return known.failures() >= 3 ? skipped(record, known.cause())
+                return known.failures() >= 4 ? skipped(record, known.cause())
+                        : known.failures() == 3 ? failedOutcomeOnly(record, known.cause())
                         : known.failures() == 2 ? bareDeadLetter(record, known.cause())
                         : failed(record, DeadLetters.REASON_COMMIT_FAILED, known.cause());
             }
@@ -330,6 +331,17 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
                 record.offset(), settings.deadLetterTopic(), reason, error.toString());
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         outputs.add(DeadLetters.fitting(DeadLetters.of(record, settings.deadLetterTopic(), reason, error), limits));
+        FailedOutcome<R> outcome = failedOutcome(record, reason, error);
+        outputs.addAll(outcome.outputs());
+        return new InFlight.Done<>(outcome.result(), outputs);
+    }
+
+    /** The handler's {@link RecordHandler#failed failed} outcome and those of its outputs that fit their topics. */
+    private record FailedOutcome<R>(R result, List<ProducerRecord<byte[], byte[]>> outputs) {
+    }
+
+    private FailedOutcome<R> failedOutcome(ConsumerRecord<byte[], byte[]> record, String reason, Throwable error) {
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
         R result = null;
         try {
             result = handler.failed(record, reason, error);
@@ -347,18 +359,30 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
             log.warn("{}: no failed outcome for {}-{}@{}: {}", settings.name(), record.topic(), record.partition(),
                     record.offset(), e.toString());
         }
-        return new InFlight.Done<>(result, outputs);
+        return new FailedOutcome<>(result, outputs);
     }
 
     /**
-     * The last resort for a record whose dead letter and failed outcome failed a transaction too: a dead letter
-     * without its value, nothing else. Its offset moves on.
+     * For a record whose dead letter and failed outcome failed a transaction too: a bare dead letter (no value, only
+     * the pipeline's headers) with the failed outcome, so that accepted work still ends.
      */
     private InFlight.Done<R> bareDeadLetter(ConsumerRecord<byte[], byte[]> record, Throwable error) {
         log.error("{}: {}-{}@{} fails every transaction; dead-lettering it without its value", settings.name(),
                 record.topic(), record.partition(), record.offset());
-        return new InFlight.Done<>(null, List.of(DeadLetters.bare(DeadLetters.of(record,
-                settings.deadLetterTopic(), DeadLetters.REASON_COMMIT_FAILED, error))));
+        FailedOutcome<R> outcome = failedOutcome(record, DeadLetters.REASON_COMMIT_FAILED, error);
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
+        outputs.add(DeadLetters.bare(DeadLetters.of(record, settings.deadLetterTopic(), DeadLetters.REASON_COMMIT_FAILED,
+                error)));
+        outputs.addAll(outcome.outputs());
+        return new InFlight.Done<>(outcome.result(), outputs);
+    }
+
+    /** When the bare dead letter failed too: the failed outcome alone, which is all accepted work needs to end. */
+    private InFlight.Done<R> failedOutcomeOnly(ConsumerRecord<byte[], byte[]> record, Throwable error) {
+        log.error("{}: {}-{}@{} fails even its bare dead letter; ending its work without one", settings.name(),
+                record.topic(), record.partition(), record.offset());
+        FailedOutcome<R> outcome = failedOutcome(record, DeadLetters.REASON_COMMIT_FAILED, error);
+        return new InFlight.Done<>(outcome.result(), outcome.outputs());
     }
 
     /**

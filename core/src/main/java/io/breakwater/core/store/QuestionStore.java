@@ -138,23 +138,40 @@ public final class QuestionStore {
     }
 
     /**
-     * Opens failed questions again, for {@code dlq replay}: each of {@code ids} that ended {@code failed} goes back to
-     * {@code queued} with {@code reason}, so that a worker handling its replayed record answers it afresh instead of
-     * publishing the stored failure again. Answered questions, and ids with no document, are left as they are.
+     * Opens failed questions again, for {@code dlq replay}: each question that ended {@code failed}, and whose stored
+     * text is the one given (or was never stored), goes back to {@code queued} with {@code reason}, so that a worker
+     * handling its replayed record answers it afresh instead of publishing the stored failure again. Answered
+     * questions, questions with another text, and ids with no document are left as they are.
      *
-     * @return how many were opened again
+     * @param questions question text by id, as the letters to be put back hold them
+     * @return the reason each reopened question had failed with, by id, for {@link #closeAgain}
      */
-    public long reopen(Collection<String> ids, String reason) {
-        long reopened = 0;
+    public Map<String, String> reopen(Map<String, String> questions, String reason) {
+        Map<String, String> reopened = new java.util.LinkedHashMap<>();
         Instant now = Instant.now();
-        for (String id : new java.util.LinkedHashSet<>(ids)) {
-            reopened += questions.updateOne(Filters.and(Filters.eq("_id", id),
-                            Filters.eq("status", QuestionStatus.FAILED.wireName())),
+        questions.forEach((id, text) -> {
+            Document before = this.questions.findOneAndUpdate(Filters.and(Filters.eq("_id", id),
+                            Filters.eq("status", QuestionStatus.FAILED.wireName()),
+                            Filters.or(Filters.eq("question", text), Filters.exists("question", false))),
                     Updates.combine(Updates.set("status", QuestionStatus.QUEUED.wireName()),
-                            Updates.set("reason", reason), Updates.unset("answeredAt"),
-                            Updates.set("updatedAt", date(now)))).getModifiedCount();
-        }
+                            Updates.set("reason", reason), Updates.set("updatedAt", date(now))));
+            if (before != null) {
+                reopened.put(id, String.valueOf(before.getString("reason")));
+            }
+        });
         return reopened;
+    }
+
+    /**
+     * Undoes {@link #reopen} for questions whose letters could not be put back after all: each still {@code queued}
+     * ends {@code failed} again with the reason it had.
+     */
+    public void closeAgain(Map<String, String> reopened) {
+        Instant now = Instant.now();
+        reopened.forEach((id, reason) -> questions.updateOne(Filters.and(Filters.eq("_id", id),
+                        Filters.eq("status", QuestionStatus.QUEUED.wireName())),
+                Updates.combine(Updates.set("status", QuestionStatus.FAILED.wireName()), Updates.set("reason", reason),
+                        Updates.set("updatedAt", date(now)))));
     }
 
     /**

@@ -137,6 +137,27 @@ class DeadLetterQueueIT {
     }
 
     @Test
+    void shouldEndTheQuestionsItOpenedAsTheyWereWhenTheirLettersCannotBePutBack(EmbeddedServers servers)
+            throws Exception {
+        store.recordOutcomes(List.of(AnswerEvent.failed("a", "Q?", "the LLM failed it", Instant.now())));
+        letter("a", DeadLetters.REASON_PARK_LIMIT);
+        KafkaSettings impatient = new KafkaSettings(servers.bootstrapServers(), Map.of("max.block.ms", "1500"));
+        try (Admin admin = KafkaClients.createAdmin(impatient, "dlq-it-delete")) {
+            // The home topic is gone (and is not created on demand): the put-back record cannot be sent.
+            admin.deleteTopics(List.of(topics.questions().name())).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        DeadLetterQueue failing = new DeadLetterQueue(impatient, topics, store);
+
+        assertThatThrownBy(() -> failing.replay(dlq, Optional.empty(), 10)).isInstanceOf(RuntimeException.class);
+
+        assertThat(store.find("a")).get().satisfies(question -> {
+            assertThat(question.status()).isEqualTo(QuestionStatus.FAILED);
+            assertThat(question.reason()).isEqualTo("the LLM failed it");
+        });
+        assertThat(queue.summarize(dlq, 0).replayed()).isZero();
+    }
+
+    @Test
     void shouldRefuseToPutQuestionsBackWithoutTheStoreThatOpensThemAgain(EmbeddedServers servers) {
         letter("a", DeadLetters.REASON_PARK_LIMIT);
         DeadLetterQueue withoutStore = new DeadLetterQueue(new KafkaSettings(servers.bootstrapServers(), Map.of()),

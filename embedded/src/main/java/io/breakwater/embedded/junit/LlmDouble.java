@@ -13,8 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -33,7 +31,7 @@ public final class LlmDouble implements AutoCloseable {
     /** What the double does with the next requests. */
     public enum Mode { ANSWER, FAIL_500, RATE_LIMITED_429, REJECT_400, HANG, MALFORMED, DOWN }
 
-    private static final Pattern LAST_CONTENT = Pattern.compile("\"content\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final int port;
     private final AtomicInteger calls = new AtomicInteger();
@@ -242,13 +240,15 @@ public final class LlmDouble implements AutoCloseable {
         }
     }
 
+    /** The last message's content: read as JSON, since a regular expression overflows the stack on long prompts. */
     private static String lastContent(String request) {
-        Matcher matcher = LAST_CONTENT.matcher(request);
-        String last = "";
-        while (matcher.find()) {
-            last = matcher.group(1).replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\");
+        try {
+            com.fasterxml.jackson.databind.JsonNode messages = JSON.readTree(request).path("messages");
+            return messages.isArray() && !messages.isEmpty()
+                    ? messages.get(messages.size() - 1).path("content").asText("") : "";
+        } catch (IOException e) {
+            return "";
         }
-        return last;
     }
 
     private static String escape(String text) {

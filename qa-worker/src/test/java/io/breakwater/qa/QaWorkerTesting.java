@@ -1,0 +1,130 @@
+package io.breakwater.qa;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.mongodb.client.MongoClient;
+
+import io.breakwater.core.config.MongoSettings;
+import io.breakwater.core.config.Settings;
+import io.breakwater.core.event.AnswerEvent;
+import io.breakwater.core.event.EventJson;
+import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.store.MongoConnections;
+import io.breakwater.core.store.QuestionStore;
+import io.breakwater.core.topic.Topics;
+import io.breakwater.embedded.junit.EmbeddedServers;
+import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.embedded.junit.TopicProbe;
+
+/** What every QA worker test shares: one broker and MongoDB per class, a run of its own per test, the worker's helpers. */
+@ExtendWith(EmbeddedServersExtension.class)
+abstract class QaWorkerTesting {
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    static EmbeddedServers servers;
+    static TopicProbe probe;
+
+    final List<AutoCloseable> resources = new ArrayList<>();
+    final List<Throwable> failures = new ArrayList<>();
+    Map<String, String> settings;
+    Topics topics;
+    QuestionStore store;
+
+    @BeforeAll
+    static void connect(EmbeddedServers shared) {
+        servers = shared;
+        probe = new TopicProbe(shared.bootstrapServers());
+    }
+
+    @BeforeEach
+    void isolate() {
+        String run = "qa-" + UUID.randomUUID().toString().substring(0, 8);
+        settings = new HashMap<>(Map.of(
+                "kafka.bootstrap", servers.bootstrapServers(),
+                "mongo.uri", servers.mongoUri(),
+                "mongo.database", run,
+                "topic.prefix", run + ".",
+                "qa.group", run,
+                "instance.id", "it"));
+        topics = Topics.from(Settings.of(settings));
+        MongoClient mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
+        resources.add(mongo);
+        store = new QuestionStore(mongo.getDatabase(run));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    LlmDouble startLlm() {
+        LlmDouble llm = LlmDouble.start();
+        resources.add(llm);
+        settings.put("llm.url", llm.baseUrl());
+        settings.put("llm.model", "test-model");
+        return llm;
+    }
+
+    QaWorker startWorker() {
+        QaWorker worker = QaWorker.start(Settings.of(settings), failures::add);
+        resources.add(worker);
+        return worker;
+    }
+
+    void publish(String key, String value) {
+        probe.publish(topics.questions().name(), key.getBytes(StandardCharsets.UTF_8),
+                value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    List<AnswerEvent> answers(int count) {
+        List<ConsumerRecord<byte[], byte[]>> records = probe.readAtLeast(topics.answers().name(), count, WAIT);
+        assertThat(records).hasSize(count);
+        return records.stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
+    }
+
+    List<String> publishQuestions(int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String id = "q-" + i;
+            ids.add(id);
+            publish(id, "{\"id\":\"" + id + "\",\"question\":\"Question " + i + "?\"}");
+        }
+        return ids;
+    }
+
+    void awaitStatuses(List<String> ids, QuestionStatus status) {
+        await().atMost(WAIT).until(() -> ids.stream().allMatch(id ->
+                store.find(id).map(record -> record.status() == status).orElse(false)));
+    }
+
+    int answeredCount(List<String> ids) {
+        return (int) ids.stream().filter(id -> store.find(id)
+                .map(record -> record.status() == QuestionStatus.ANSWERED).orElse(false)).count();
+    }
+
+    static Map<String, AnswerEvent> byId(List<AnswerEvent> answers) {
+        Map<String, AnswerEvent> byId = new HashMap<>();
+        answers.forEach(answer -> byId.put(answer.id(), answer));
+        return byId;
+    }
+}
