@@ -353,6 +353,11 @@ public final class QuestionStore {
             updates.add(Updates.unset("reason"));
         } else {
             updates.add(Updates.set("reason", outcome.reason()));
+            // A failure may replace an answer stored before a commit that could not publish it: an answer left
+            // behind would still read as answered.
+            updates.add(Updates.unset("answer"));
+            updates.add(Updates.unset("sources"));
+            updates.add(Updates.unset("answeredBy"));
         }
         return Updates.combine(updates);
     }

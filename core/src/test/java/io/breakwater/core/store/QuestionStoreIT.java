@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
@@ -74,6 +75,40 @@ class QuestionStoreIT {
         store.recordQueued(new QuestionEvent(id, "Why?", T0), T0);
 
         assertThat(store.find(id)).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.ANSWERED);
+    }
+
+    @Test
+    void shouldLetAFailureReplaceAnAnswerThatCouldNotBePublished() {
+        String id = newId();
+        store.recordOutcomes(List.of(AnswerEvent.answered(id, "Why?", "Because.", List.of(), OFFLINE, T0)));
+        store.recordOutcomes(List.of(AnswerEvent.failed(id, null, "the answer does not fit qa.answers", T0)));
+
+        assertThat(store.find(id)).get().satisfies(question -> {
+            assertThat(question.status()).isEqualTo(QuestionStatus.FAILED);
+            assertThat(question.answer()).isNull();
+            assertThat(question.question()).isEqualTo("Why?");
+        });
+        assertThat(store.findAnswered(List.of(id)).get(id).status()).isEqualTo(QuestionStatus.FAILED);
+    }
+
+    @Test
+    void shouldOpenAFailedQuestionAgainOnlyForItsOwnTextAndCloseItAgainAsItWas() {
+        String failed = newId();
+        String answered = newId();
+        store.recordOutcomes(List.of(AnswerEvent.failed(failed, "Why?", "the LLM failed it", T0),
+                AnswerEvent.answered(answered, "How?", "So.", List.of(), OFFLINE, T0)));
+
+        assertThat(store.reopen(Map.of(failed, "Something else?"), "put back")).isEmpty();
+        Map<String, String> reopened = store.reopen(Map.of(failed, "Why?", answered, "How?"), "put back");
+
+        assertThat(reopened).containsExactly(Map.entry(failed, "the LLM failed it"));
+        assertThat(store.find(failed)).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.QUEUED);
+        assertThat(store.find(answered)).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.ANSWERED);
+        store.closeAgain(reopened);
+        assertThat(store.find(failed)).get().satisfies(question -> {
+            assertThat(question.status()).isEqualTo(QuestionStatus.FAILED);
+            assertThat(question.reason()).isEqualTo("the LLM failed it");
+        });
     }
 
     @Test

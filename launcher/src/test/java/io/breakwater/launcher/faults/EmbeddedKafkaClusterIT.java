@@ -1,4 +1,4 @@
-package io.breakwater.embedded.junit;
+package io.breakwater.launcher.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,7 +20,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Three brokers, replication factor 3, min ISR 2: a transactional producer goes on through a broker's kill. */
+import io.breakwater.embedded.junit.EmbeddedKafkaCluster;
+import io.breakwater.embedded.junit.TopicProbe;
+
+/**
+ * The fault-injection suite's cluster ({@link EmbeddedKafkaCluster}): three brokers, replication factor 3, min ISR 2; a
+ * transactional producer goes on through a broker's kill.
+ */
 class EmbeddedKafkaClusterIT {
 
     @TempDir
