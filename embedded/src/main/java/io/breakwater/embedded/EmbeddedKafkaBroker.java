@@ -63,7 +63,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Properties props = singleNodeProperties(logDir, clientPort, controllerPort);
         props.putAll(overrides);
         KafkaConfig config = new KafkaConfig(props, false);
-        formatIfNew(logDir, config);
+        formatIfNew(logDir, config, Uuid.randomUuid().toString(), CONTROLLER_LISTENER);
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         long started = System.nanoTime();
         try {
@@ -133,7 +133,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return p;
     }
 
-    private static void formatIfNew(Path logDir, KafkaConfig config) {
+    /**
+     * Formats a node's storage for KRaft unless it was formatted before (a restart keeps its data): what
+     * {@code kafka-storage.sh format} does, for a node of cluster {@code clusterId}.
+     */
+    public static void formatIfNew(Path logDir, KafkaConfig config, String clusterId, String controllerListener) {
         if (Files.exists(logDir.resolve("meta.properties"))) {
             return;
         }
@@ -141,9 +145,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             Files.createDirectories(logDir);
             new Formatter()
                     .setPrintStream(quiet)
-                    .setClusterId(Uuid.randomUuid().toString())
+                    .setClusterId(clusterId)
                     .setNodeId(config.nodeId())
-                    .setControllerListenerName(CONTROLLER_LISTENER)
+                    .setControllerListenerName(controllerListener)
                     .setMetadataLogDirectory(config.metadataLogDir())
                     .setDirectories(List.of(logDir.toAbsolutePath().toString()))
                     .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)

@@ -3,7 +3,6 @@ package io.breakwater.qa;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,12 +37,7 @@ class QaWorkerHostileIT extends QaWorkerTesting {
 
     @Test
     void shouldNotAskTheLlmAgainForAnAnswerInHandWhenMongoDbStallsBeforeTheCommit() {
-        URI direct = URI.create(servers.mongoUri());
-        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
-        resources.add(proxy);
-        settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
-        settings.put("breaker.mongodb.open.seconds", "2");
-        settings.put("breaker.mongodb.timeout.seconds", "2");
+        FreezableProxy proxy = mongoBehindProxy();
         LlmDouble llm = startLlm();
         llm.mode(Mode.HANG);
         startWorker();

@@ -3,7 +3,6 @@ package io.breakwater.qa;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,12 +116,7 @@ class QaWorkerIT extends QaWorkerTesting {
     void shouldParkQuestionsWhileMongoDbStopsAnsweringAndAnswerEachOnceItAnswersAgain() {
         // A paused server or a partition: connections stay open, nothing comes back. Worker threads must not wait
         // forever on a socket read, which an interrupt cannot end.
-        URI direct = URI.create(servers.mongoUri());
-        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
-        resources.add(proxy);
-        settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
-        settings.put("breaker.mongodb.open.seconds", "2");
-        settings.put("breaker.mongodb.timeout.seconds", "2");
+        FreezableProxy proxy = mongoBehindProxy();
         startWorker();
         publish("h-0", "{\"id\":\"h-0\",\"question\":\"Before it hangs?\"}");
         answers(1);

@@ -3,6 +3,7 @@ package io.breakwater.qa;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.junit.EmbeddedServers;
 import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.embedded.junit.FreezableProxy;
 import io.breakwater.embedded.junit.LlmDouble;
 import io.breakwater.embedded.junit.TopicProbe;
 
@@ -75,6 +77,17 @@ abstract class QaWorkerTesting {
             resources.get(i).close();
         }
         assertThat(failures).isEmpty();
+    }
+
+    /** MongoDB behind a proxy the test can freeze, with a breaker that opens and tries again within seconds. */
+    FreezableProxy mongoBehindProxy() {
+        URI direct = URI.create(servers.mongoUri());
+        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
+        resources.add(proxy);
+        settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
+        settings.put("breaker.mongodb.open.seconds", "2");
+        settings.put("breaker.mongodb.timeout.seconds", "2");
+        return proxy;
     }
 
     LlmDouble startLlm() {

@@ -1,11 +1,5 @@
 package io.breakwater.embedded.junit;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +11,10 @@ import java.util.stream.IntStream;
 
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.breakwater.embedded.EmbeddedKafkaBroker;
 import io.breakwater.embedded.FreePort;
 
 import kafka.server.KafkaConfig;
@@ -186,7 +179,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     private KafkaRaftServer startServer(Properties props, Path logDir) {
         props.put("log.dirs", logDir.toAbsolutePath().toString());
         KafkaConfig config = new KafkaConfig(props, false);
-        formatIfNew(logDir, config);
+        EmbeddedKafkaBroker.formatIfNew(logDir, config, clusterId, CONTROLLER_LISTENER);
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         try {
             server.startup();
@@ -249,28 +242,6 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         p.put("controller.quorum.voters", CONTROLLER_ID + "@" + HOST + ":" + controllerPort);
         p.put("controller.listener.names", CONTROLLER_LISTENER);
         return p;
-    }
-
-    private void formatIfNew(Path logDir, KafkaConfig config) {
-        if (Files.exists(logDir.resolve("meta.properties"))) {
-            return;
-        }
-        try (PrintStream quiet = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8)) {
-            Files.createDirectories(logDir);
-            new Formatter()
-                    .setPrintStream(quiet)
-                    .setClusterId(clusterId)
-                    .setNodeId(config.nodeId())
-                    .setControllerListenerName(CONTROLLER_LISTENER)
-                    .setMetadataLogDirectory(config.metadataLogDir())
-                    .setDirectories(List.of(logDir.toAbsolutePath().toString()))
-                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                    .run();
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create Kafka log directory " + logDir, e);
-        } catch (Exception e) {
-            throw new IllegalStateException("Cannot format Kafka storage in " + logDir + ": " + e.getMessage(), e);
-        }
     }
 
     /** The ids of the brokers, 1..n. */
