@@ -84,6 +84,12 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
                     + length(answer.answer()) + length(answer.reason()))
             .expireAfterWrite(IN_HAND_MAX_AGE)
             .build();
+    /**
+     * Ids whose outcome this worker stored in the last {@link #IN_HAND_MAX_AGE}: the only outcomes {@link #failed} may
+     * replace, since one of them may be stored yet unpublishable. Bounded like any map keyed by outsiders' ids.
+     */
+    private final Cache<String, Boolean> storedLately = Caffeine.newBuilder().maximumSize(100_000)
+            .expireAfterWrite(IN_HAND_MAX_AGE).build();
     /** Characters of outcomes held in hand, at most (about 64 MiB of heap at worst). */
     static final long IN_HAND_MAX_CHARS = 32L << 20;
     /** How long an outcome not yet stored is kept in hand: far longer than a MongoDB stall the loop rides out. */
@@ -202,7 +208,7 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
                 return null;
             });
             // Stored: from here on a question handled again finds its outcome in MongoDB.
-            inHand.invalidateAll(ended.stream().map(AnswerEvent::id).toList());
+            stored(ended);
         }
     }
 
@@ -220,13 +226,16 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         if (id.isEmpty()) {
             return null;
         }
-        if (reason.equals(DeadLetters.REASON_HANDLER_ERROR) && endedBefore(id.get(), false)) {
-            // It ended already: a question a caller has seen end never ends another way.
+        // Its outcome did not fit qa.answers, or made the transaction fail: that outcome may be stored already (it
+        // is stored before the commit) but was never published, and then the failure replaces it, on qa.answers and
+        // in the store alike, so that both say the same. Only a whole question's own record, whose outcome this
+        // worker stored lately, may do that; anything else (a handler error, a malformed record with an answered
+        // question's id) ends nothing that ended before: a question a caller has seen end never ends another way.
+        boolean replacesOwnOutcome = !reason.equals(DeadLetters.REASON_HANDLER_ERROR) && isQuestion(record)
+                && storedLately.getIfPresent(id.get()) != null;
+        if (!replacesOwnOutcome && endedBefore(id.get(), false)) {
             return null;
         }
-        // Its outcome did not fit qa.answers, or made the transaction fail: that outcome may be stored already (it
-        // is stored before the commit) but was never published. The failure replaces it, on qa.answers and in the
-        // store alike, so that both say the same.
         inHand.invalidate(id.get());
         // Without the question's text: the store has it already, and the outcome must fit however long it is.
         String message = String.valueOf(error.getMessage());
@@ -275,8 +284,31 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return false;
         }
-        inHand.invalidate(outcome.id());
+        stored(List.of(outcome));
         return true;
+    }
+
+    /**
+     * After outcomes are stored: a look-up prefetched before is stale for them, and they are remembered as this
+     * worker's own for a while ({@link #failed} may replace one that its commit could not publish). They stay in
+     * hand until they expire: another record with the same id and text, looked up before the store, reuses them
+     * instead of asking the LLM for a second, different answer.
+     */
+    private void stored(List<AnswerEvent> outcomes) {
+        for (AnswerEvent outcome : outcomes) {
+            prefetched.remove(outcome.id());
+            storedLately.put(outcome.id(), Boolean.TRUE);
+        }
+    }
+
+    /** Whether the record is a whole, valid question (not merely one with a readable id). */
+    private static boolean isQuestion(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            EventJson.decode(record.value(), QuestionEvent.class);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static int length(String text) {

@@ -15,12 +15,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.config.KafkaSettings;
-import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.park.DeadLetterQueue;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
@@ -177,7 +177,7 @@ class QaWorkerHostileIT extends QaWorkerTesting {
     void shouldNotEndAnAnsweredQuestionAgainAsFailedBecauseOfAMalformedRecordWithItsId() {
         startLlm();
         store.recordOutcomes(List.of(AnswerEvent.answered("done", "Answered before?", "Yes.", List.of(),
-                new io.breakwater.core.event.AnsweredBy(io.breakwater.core.event.AnsweredBy.LLM, "m"), Instant.now())));
+                new AnsweredBy(AnsweredBy.LLM, "m"), Instant.now())));
         startWorker();
 
         publish("done", "{\"id\":\"done\",\"question\":{\"not\":\"text\"}}");
@@ -275,5 +275,29 @@ class QaWorkerHostileIT extends QaWorkerTesting {
         QuestionStatus stored = store.find("huge").orElseThrow().status();
         assertThat(outcomes).as("qa.answers ends the question (MongoDB says " + stored + ")").hasSize(1);
         assertThat(outcomes.get(0).status()).isEqualTo(stored);
+    }
+
+    @Test
+    void shouldNotLetAMalformedRecordWhoseDeadLetterIsTooLargeEndAnAnsweredQuestionAgain() throws Exception {
+        try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(Settings.of(settings)), "small-dlq")) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(
+                    topics.questionsDeadLetter().name(), 1, (short) 1).configs(Map.of("max.message.bytes", "4000"))))
+                    .all().get();
+        }
+        store.recordOutcomes(List.of(AnswerEvent.answered("kept", "Answered before?", "Yes.", List.of(),
+                new AnsweredBy(AnsweredBy.LLM, "m"), Instant.now())));
+        startWorker();
+
+        org.apache.kafka.common.header.internals.RecordHeaders big = new org.apache.kafka.common.header.internals.RecordHeaders();
+        byte[] noise = new byte[6_000];
+        new java.util.Random(7).nextBytes(noise);
+        big.add("trace", noise);
+        probe.publish(topics.questions().name(), "kept".getBytes(StandardCharsets.UTF_8),
+                "{\"id\":\"kept\",\"question\":{\"not\":\"text\"}}".getBytes(StandardCharsets.UTF_8), big);
+
+        probe.readAtLeast(topics.questionsDeadLetter().name(), 1, WAIT);
+        assertThat(probe.readAll(topics.answers().name(), Duration.ofSeconds(2)))
+                .as("outcomes for an answered question, caused by a hostile record").isEmpty();
+        assertThat(store.find("kept").orElseThrow().status()).isEqualTo(QuestionStatus.ANSWERED);
     }
 }

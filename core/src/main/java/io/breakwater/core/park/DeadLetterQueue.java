@@ -162,10 +162,17 @@ public final class DeadLetterQueue {
         if (!chosen.isEmpty()) {
             try {
                 send(chosen, byOrigin);
+            } catch (ReplayOutcomeUnknown e) {
+                throw e;
             } catch (RuntimeException e) {
                 // Nothing went back: the questions opened for it end as they were, not queued with nothing coming.
-                if (!reopened.isEmpty() && !(e instanceof ReplayOutcomeUnknown)) {
-                    questions.closeAgain(reopened);
+                if (!reopened.isEmpty()) {
+                    try {
+                        questions.closeAgain(reopened);
+                    } catch (RuntimeException undo) {
+                        e.addSuppressed(new IllegalStateException("and these questions stay queued: "
+                                + reopened.keySet() + "; replay again to put their letters back", undo));
+                    }
                 }
                 throw e;
             }
@@ -173,12 +180,19 @@ public final class DeadLetterQueue {
         return new Replay(chosen.size(), skipped[0], skipped[1], skipped[2], skipped[3], skipped[4], byOrigin);
     }
 
-    /** Puts the chosen letters back, each with its marker on the replays topic, in one transaction. */
+    /**
+     * Puts the chosen letters back, each with its marker on the replays topic, in one transaction.
+     *
+     * @throws ReplayOutcomeUnknown if the commit was sent but its outcome is unknown (it timed out or was interrupted,
+     *     or the producer failed to close after it)
+     */
     private void send(List<ConsumerRecord<byte[], byte[]>> chosen, Map<String, Integer> byOrigin) {
         String transactionalId = "breakwater-dlq-replay-" + chosen.get(0).topic();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
                 KafkaClients.transactionalProducer(kafka, transactionalId, transactionalId),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
+                new ByteArraySerializer(), new ByteArraySerializer());
+        boolean committing = false;
+        try {
             producer.initTransactions();
             producer.beginTransaction();
             for (ConsumerRecord<byte[], byte[]> record : chosen) {
@@ -190,19 +204,36 @@ public final class DeadLetterQueue {
                 producer.send(replays.serialized(coordinates, Instant.now().toString()));
                 byOrigin.merge(origin, 1, Integer::sum);
             }
-            try {
-                producer.commitTransaction();
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            committing = true;
+            producer.commitTransaction();
+        } catch (org.apache.kafka.common.errors.TimeoutException | org.apache.kafka.common.errors.InterruptException e) {
+            if (committing) {
                 throw new ReplayOutcomeUnknown(e);
             }
+            throw e;
+        } finally {
+            closeQuietly(producer);
+        }
+    }
+
+    /**
+     * Closes within a bound. A failure to close changes nothing the replay did: its commit went through, or the error
+     * that ended it is the one to report.
+     */
+    private static void closeQuietly(KafkaProducer<byte[], byte[]> producer) {
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            // see above
         }
     }
 
     /** The replay's commit timed out: it may have gone through, so the questions opened for it stay open. */
     public static final class ReplayOutcomeUnknown extends IllegalStateException {
         ReplayOutcomeUnknown(Throwable cause) {
-            super("the replay's commit timed out and may or may not have gone through; run `dlq list` to see which"
-                    + " letters are marked replayed, and replay again: letters already put back are skipped", cause);
+            super("the replay's commit did not answer in time and may or may not have gone through (" + cause
+                    + "); run `dlq list` to see which letters are marked replayed, and replay again: letters already"
+                    + " put back are skipped", cause);
         }
     }
 

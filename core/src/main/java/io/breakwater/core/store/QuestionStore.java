@@ -149,16 +149,26 @@ public final class QuestionStore {
     public Map<String, String> reopen(Map<String, String> questions, String reason) {
         Map<String, String> reopened = new java.util.LinkedHashMap<>();
         Instant now = Instant.now();
-        questions.forEach((id, text) -> {
-            Document before = this.questions.findOneAndUpdate(Filters.and(Filters.eq("_id", id),
-                            Filters.eq("status", QuestionStatus.FAILED.wireName()),
-                            Filters.or(Filters.eq("question", text), Filters.exists("question", false))),
-                    Updates.combine(Updates.set("status", QuestionStatus.QUEUED.wireName()),
-                            Updates.set("reason", reason), Updates.set("updatedAt", date(now))));
-            if (before != null) {
-                reopened.put(id, String.valueOf(before.getString("reason")));
+        try {
+            questions.forEach((id, text) -> {
+                Document before = this.questions.findOneAndUpdate(Filters.and(Filters.eq("_id", id),
+                                Filters.eq("status", QuestionStatus.FAILED.wireName()),
+                                Filters.or(Filters.eq("question", text), Filters.exists("question", false))),
+                        Updates.combine(Updates.set("status", QuestionStatus.QUEUED.wireName()),
+                                Updates.set("reason", reason), Updates.set("updatedAt", date(now))));
+                if (before != null) {
+                    reopened.put(id, before.getString("reason"));
+                }
+            });
+        } catch (RuntimeException e) {
+            // Half done: none of them goes back, so those opened end as they were.
+            try {
+                closeAgain(reopened);
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
             }
-        });
+            throw e;
+        }
         return reopened;
     }
 
@@ -170,7 +180,8 @@ public final class QuestionStore {
         Instant now = Instant.now();
         reopened.forEach((id, reason) -> questions.updateOne(Filters.and(Filters.eq("_id", id),
                         Filters.eq("status", QuestionStatus.QUEUED.wireName())),
-                Updates.combine(Updates.set("status", QuestionStatus.FAILED.wireName()), Updates.set("reason", reason),
+                Updates.combine(Updates.set("status", QuestionStatus.FAILED.wireName()),
+                        reason == null ? Updates.unset("reason") : Updates.set("reason", reason),
                         Updates.set("updatedAt", date(now)))));
     }
 

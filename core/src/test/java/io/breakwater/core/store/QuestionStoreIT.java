@@ -112,6 +112,15 @@ class QuestionStoreIT {
     }
 
     @Test
+    void shouldOpenAFailedQuestionWhoseTextWasNeverStored() {
+        String id = newId();
+        store.recordOutcomes(List.of(AnswerEvent.failed(id, null, "malformed before it was read", T0)));
+
+        assertThat(store.reopen(Map.of(id, "Any text?"), "put back")).containsOnlyKeys(id);
+        assertThat(store.find(id)).get().extracting(QuestionRecord::status).isEqualTo(QuestionStatus.QUEUED);
+    }
+
+    @Test
     void shouldKeepOneDocumentWhenTheSameOutcomeIsWrittenTwice() {
         String id = newId();
         AnswerEvent answer = AnswerEvent.answered(id, "Why?", "Because.", List.of(), OFFLINE, T0);
