@@ -351,8 +351,8 @@ class FleetBreakersIT {
     /** The latest record of {@code llm_service} on {@code breaker.health} (the workers' mongodb breaker reports too). */
     private static java.util.Optional<BreakerHealth> healthRecord(EmbeddedServers servers, Topics topics) {
         List<ConsumerRecord<byte[], byte[]>> records = new TopicProbe(servers.bootstrapServers())
-                // A quiet second, not less: on a busy machine the first fetch alone can take longer.
-                .readAll(topics.breakerHealth().name(), Duration.ofSeconds(1)).stream()
+                // To the end as it stands: breaker.health is written all the time, a quiet window may never come.
+                .readToEnd(topics.breakerHealth().name(), Duration.ofSeconds(10)).stream()
                 .filter(record -> new String(record.key(), StandardCharsets.UTF_8).equals("llm_service")).toList();
         return records.isEmpty() ? java.util.Optional.empty()
                 : java.util.Optional.of(EventJson.decode(records.get(records.size() - 1).value(), BreakerHealth.class));

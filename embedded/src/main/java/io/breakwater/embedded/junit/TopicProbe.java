@@ -101,6 +101,28 @@ public final class TopicProbe {
         return read;
     }
 
+    /**
+     * Every committed record {@code topic} holds up to now: read from the beginning to each partition's last stable
+     * offset as it stands at the start, however busy the topic (a quiet window never comes on a topic written to all
+     * the time), within {@code atMost}.
+     */
+    public List<ConsumerRecord<byte[], byte[]>> readToEnd(String topic, Duration atMost) {
+        List<ConsumerRecord<byte[], byte[]>> read = new ArrayList<>();
+        long deadline = System.nanoTime() + atMost.toNanos();
+        try (KafkaConsumer<byte[], byte[]> consumer = committedReader()) {
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic, atMost).stream()
+                    .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions, atMost);
+            while (System.nanoTime() < deadline
+                    && partitions.stream().anyMatch(partition -> consumer.position(partition) < ends.get(partition))) {
+                consumer.poll(Duration.ofMillis(100)).forEach(read::add);
+            }
+        }
+        return read;
+    }
+
     private KafkaConsumer<byte[], byte[]> committedReader() {
         return new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
