@@ -134,12 +134,9 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             // Not a readable job (MalformedEventException among others): nothing to end but the dead letter.
             return null;
         }
-        String message = String.valueOf(error == null ? null : error.getMessage());
-        if (message.length() > 500) {
-            message = message.substring(0, 500) + "...";
-        }
-        return ended(job, CrawlStatus.FAILED, "the job could not be finished (" + reason + ": " + message
-                + "); it was set aside on " + topics.crawlJobsDeadLetter().name() + " for an operator", null);
+        return ended(job, CrawlStatus.FAILED, "the job could not be finished (" + reason + ": "
+                + DeadLetters.summary(error) + "); it was set aside on " + topics.crawlJobsDeadLetter().name()
+                + " for an operator", null);
     }
 
     @Override

@@ -57,8 +57,8 @@ final class DeadLetterCommand {
                 && topics.homeOf(topic).filter(topics.questions().name()::equals).isPresent();
         // Failed questions are opened again in the store before their letters go back: that, not a header, is what
         // has a worker answer them afresh.
-        try (MongoClient mongo = reopensQuestions ? MongoConnections.open(MongoSettings.from(settings)) : null) {
-            MongoSettings store = MongoSettings.from(settings);
+        MongoSettings store = MongoSettings.from(settings);
+        try (MongoClient mongo = reopensQuestions ? MongoConnections.open(store) : null) {
             DeadLetterQueue queue = new DeadLetterQueue(kafka, topics,
                     mongo == null ? null : new QuestionStore(mongo.getDatabase(store.database())));
             if (args.get(0).equals("list")) {
@@ -76,7 +76,7 @@ final class DeadLetterCommand {
             out.println(e.getMessage());
             return 1;
         } catch (MongoException e) {
-            out.println("Nothing was replayed: the question store (" + MongoSettings.from(settings).uri() + ") cannot"
+            out.println("Nothing was replayed: the question store (" + store.uri() + ") cannot"
                     + " be reached to open the failed questions again: " + e.getMessage());
             return 1;
         }

@@ -155,11 +155,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
             return deadLetter(record, DeadLetters.REASON_MALFORMED, readableId(record), e);
         }
         AnswerEvent stored;
-        Prefetched known = prefetched.remove(question.id());
         try {
-            stored = known != null && System.nanoTime() - known.atNanos() <= PREFETCH_FRESH.toNanos()
-                    ? known.answer().orElse(null)
-                    : mongoBreaker.call(() -> store.findAnswered(List.of(question.id()))).get(question.id());
+            stored = storedOutcome(question.id());
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, question, Parking.Failure.notTheWorksFault(mongoBreaker, e));
         }
@@ -238,12 +235,8 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         }
         inHand.invalidate(id.get());
         // Without the question's text: the store has it already, and the outcome must fit however long it is.
-        String message = String.valueOf(error.getMessage());
-        if (message.length() > 500) {
-            message = message.substring(0, 500) + "...";
-        }
         AnswerEvent failed = AnswerEvent.failed(id.get(), null, "The question could not be answered ("
-                + reason + ": " + message + "). It was set aside on " + topics.questionsDeadLetter().name()
+                + reason + ": " + DeadLetters.summary(error) + "). It was set aside on " + topics.questionsDeadLetter().name()
                 + " for an operator.", clock.instant());
         return new Outcome(Optional.of(failed), Optional.empty(), true,
                 List.of(topics.answers().serialized(failed.id(), failed)));
@@ -369,10 +362,21 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
      */
     private boolean endedBefore(String id, boolean ifUnknown) {
         try {
-            return mongoBreaker.call(() -> store.findAnswered(List.of(id))).containsKey(id);
+            return storedOutcome(id) != null;
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return ifUnknown;
         }
+    }
+
+    /**
+     * The ended outcome stored for {@code id}, or null: what the batch's prefetch found, if it is fresh, else one
+     * look-up of its own.
+     */
+    private AnswerEvent storedOutcome(String id) {
+        Prefetched known = prefetched.remove(id);
+        return known != null && System.nanoTime() - known.atNanos() <= PREFETCH_FRESH.toNanos()
+                ? known.answer().orElse(null)
+                : mongoBreaker.call(() -> store.findAnswered(List.of(id))).get(id);
     }
 
     private static Optional<String> readableId(ConsumerRecord<byte[], byte[]> record) {

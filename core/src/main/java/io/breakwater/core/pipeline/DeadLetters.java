@@ -74,6 +74,14 @@ public final class DeadLetters {
         return new ProducerRecord<>(letter.topic(), null, withoutValue.key(), null, headers);
     }
 
+    /**
+     * An error's message, cut to 500 characters, for a failed outcome's reason: the outcome must stay small whatever
+     * the error says (an error may quote the record that caused it).
+     */
+    public static String summary(Throwable error) {
+        return cut(String.valueOf(error == null ? null : error.getMessage()), 500);
+    }
+
     private static String cut(String text, int chars) {
         return text == null || text.length() <= chars ? text : text.substring(0, chars) + "...";
     }

@@ -38,7 +38,7 @@ import io.breakwater.embedded.junit.TopicProbe;
  * the producer is replaced while Kafka is still away (its successor made once Kafka answers), and the batch,
  * handled again, commits once: never twice, never lost, the loop still running.
  */
-class ExactlyOnceLoopCommitTimeoutIT {
+class ExactlyOnceLoopStalledTransactionIT {
 
     @TempDir
     Path dir;
