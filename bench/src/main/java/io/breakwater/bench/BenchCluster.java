@@ -33,6 +33,8 @@ import io.breakwater.embedded.EmbeddedMongo;
  */
 final class BenchCluster implements AutoCloseable {
 
+    private static final int PUBLISH_ATTEMPTS = 4;
+
     private final Path dir;
     private final EmbeddedKafkaBroker broker;
     private final EmbeddedMongo mongo;
@@ -85,33 +87,58 @@ final class BenchCluster implements AutoCloseable {
     }
 
     /**
-     * Publishes {@code count} questions ({@code <prefix>-<i>}) as fast as the producer can, and waits for them.
+     * Publishes {@code count} questions ({@code <prefix>-<i>}) as fast as the producer can, and waits for them. What
+     * is not acknowledged within 30 s is sent again by a fresh producer, up to {@value #PUBLISH_ATTEMPTS} times: on a
+     * loaded machine a new topic's partition can stay without a leader for a while (the broker, briefly fenced,
+     * rejoins), and a measurement should not be lost to that.
      *
-     * @throws IllegalStateException if any was not acknowledged: a measurement would wait for it forever
+     * @throws IllegalStateException if some were never acknowledged: a measurement would wait for them forever
      */
     void publishQuestions(Settings settings, String prefix, int count) {
-        java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
-        try (KafkaProducer<byte[], byte[]> producer = fastProducer()) {
-            String topic = Topics.from(settings).questions().name();
-            for (int i = 0; i < count; i++) {
-                producer.send(question(topic, prefix + "-" + i), (metadata, error) -> {
-                    if (error != null) {
-                        failed.compareAndSet(null, error);
-                    }
-                });
-            }
-            producer.flush();
+        String topic = Topics.from(settings).questions().name();
+        List<ProducerRecord<byte[], byte[]>> pending = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            pending.add(question(topic, prefix + "-" + i));
         }
-        if (failed.get() != null) {
-            throw new IllegalStateException("could not publish the questions to measure: " + failed.get(), failed.get());
+        Exception last = null;
+        for (int attempt = 1; attempt <= PUBLISH_ATTEMPTS && !pending.isEmpty(); attempt++) {
+            List<ProducerRecord<byte[], byte[]>> unacknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            try (KafkaProducer<byte[], byte[]> producer = fastProducer(Map.of(
+                    ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
+                for (ProducerRecord<byte[], byte[]> record : pending) {
+                    producer.send(record, (metadata, error) -> {
+                        if (error != null) {
+                            failed.compareAndSet(null, error);
+                            unacknowledged.add(record);
+                        }
+                    });
+                }
+                producer.flush();
+            }
+            if (failed.get() != null) {
+                last = failed.get();
+                System.err.printf("bench: %d of %d questions not acknowledged (attempt %d): %s%n",
+                        unacknowledged.size(), pending.size(), attempt, last);
+            }
+            pending = new ArrayList<>(unacknowledged);
+        }
+        if (!pending.isEmpty()) {
+            throw new IllegalStateException("could not publish " + pending.size() + " of " + count
+                    + " questions to measure after " + PUBLISH_ATTEMPTS + " attempts: " + last, last);
         }
     }
 
     /** A producer that batches hard: for filling topics before a measurement. */
     KafkaProducer<byte[], byte[]> fastProducer() {
+        return fastProducer(Map.of());
+    }
+
+    private KafkaProducer<byte[], byte[]> fastProducer(Map<String, Object> extra) {
         Map<String, Object> props = KafkaClients.producer(new KafkaSettings(bootstrapServers(), Map.of()), "bench-filler");
         props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        props.putAll(extra);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
