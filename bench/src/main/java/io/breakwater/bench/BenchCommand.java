@@ -7,45 +7,66 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code breakwater bench [--quick] [part...] [--report FILE]}: every benchmark, or the parts named, each against its
  * baseline measured in the same run on the same embedded broker. Prints {@code BENCH} and {@code RATIO} lines; a
  * full run of every part also writes {@code docs/benchmarks.md} (or the {@code --report} file). Asserts nothing.
  */
-public final class BenchCommand {
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measures what the resilience costs, against baselines.", "Each figure against a baseline"
+                + " measured in the same run on the same embedded broker. Prints BENCH and RATIO lines; a full run of"
+                + " every part writes docs/benchmarks.md."})
+public final class BenchCommand implements Callable<Integer> {
 
     /** The parts, in the order they run. */
     static final List<String> PARTS = List.of("pipeline", "health", "api", "policy", "memory");
 
-    private BenchCommand() {
+    private final PrintStream out;
+
+    @Option(names = "--quick", description = "a smaller run, in minutes instead of a quarter of an hour")
+    private boolean quick;
+
+    // Seconds, for the smoke test: the figures mean nothing at this size.
+    @Option(names = "--tiny", hidden = true)
+    private boolean tiny;
+
+    @Option(names = "--report", paramLabel = "FILE", description = "where the report goes (default: docs/benchmarks.md"
+            + " after a full run of every part)")
+    private Path reportFile;
+
+    @Parameters(paramLabel = "PART", arity = "0..*", completionCandidates = Parts.class,
+            description = "pipeline, health, api, policy or memory (default: all, in that order)")
+    private List<String> parts = new ArrayList<>();
+
+    /** Prints to {@code out}. */
+    public BenchCommand(PrintStream out) {
+        this.out = out;
     }
 
-    public static String usage() {
-        return "Usage: breakwater bench [--quick] [" + String.join("|", PARTS) + "]... [--report FILE]";
+    /** @return the exit code; usage errors print to {@code out} */
+    public static int run(List<String> args, PrintStream out) {
+        return new CommandLine(new BenchCommand(out)).setOut(new java.io.PrintWriter(out, true))
+                .setErr(new java.io.PrintWriter(out, true)).execute(args.toArray(String[]::new));
     }
 
-    /** @return the exit code */
-    public static int run(List<String> args, PrintStream out) throws Exception {
-        Scale scale = Scale.FULL;
-        Path reportFile = null;
-        List<String> parts = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            if (arg.equals("--quick")) {
-                scale = Scale.QUICK;
-            } else if (arg.equals("--tiny")) {
-                // Seconds, for the smoke test: the figures mean nothing at this size.
-                scale = Scale.TINY;
-            } else if (arg.equals("--report") && i + 1 < args.size()) {
-                reportFile = Path.of(args.get(++i));
-            } else if (PARTS.contains(arg)) {
-                parts.add(arg);
-            } else {
-                out.println("Unknown argument '" + arg + "'. " + usage());
-                return 2;
+    @Override
+    public Integer call() throws Exception {
+        for (String part : parts) {
+            if (!PARTS.contains(part)) {
+                throw new CommandLine.ParameterException(new CommandLine(this),
+                        "Unknown part '" + part + "': pick from " + PARTS + ".");
             }
         }
+        Scale scale = tiny ? Scale.TINY : quick ? Scale.QUICK : Scale.FULL;
+        List<String> parts = new ArrayList<>(this.parts);
+        Path reportFile = this.reportFile;
         boolean everything = parts.isEmpty();
         if (everything) {
             parts.addAll(PARTS);
@@ -79,6 +100,14 @@ public final class BenchCommand {
                     + String.join(" ", parts)), took);
         }
         return 0;
+    }
+
+    /** The parts, for the usage message. */
+    static final class Parts implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return PARTS.iterator();
+        }
     }
 
     @FunctionalInterface

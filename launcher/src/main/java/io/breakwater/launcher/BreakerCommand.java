@@ -2,11 +2,11 @@ package io.breakwater.launcher;
 
 import java.io.PrintStream;
 import java.time.Clock;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -19,39 +19,67 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code breakwater breaker force-open|disable|reset <name> [--reason TEXT]}: an operator's override of one breaker on
  * every instance, through {@code breaker.control}, which every worker and the breaker-state app read.
  */
-final class BreakerCommand {
+@Command(name = "breaker", description = {"Overrides a breaker on every instance.",
+        "Through breaker.control, which every worker and the breaker-state app read."})
+final class BreakerCommand implements Runnable {
 
-    static final String USAGE = String.join(System.lineSeparator(),
-            "Usage: breakwater breaker force-open <name> [--reason TEXT]   refuse every call, on every instance",
-            "       breakwater breaker disable <name> [--reason TEXT]      let every call through, still counted",
-            "       breakwater breaker reset <name>                        back to automatic");
-    private static final Map<String, BreakerOverride.Mode> MODES = Map.of("force-open", BreakerOverride.Mode.FORCE_OPEN,
-            "disable", BreakerOverride.Mode.DISABLED, "reset", BreakerOverride.Mode.AUTO);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,200}");
 
-    private BreakerCommand() {
+    private final Supplier<Settings> settings;
+    private final PrintStream out;
+
+    @Spec
+    private CommandSpec spec;
+
+    BreakerCommand(Supplier<Settings> settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Say which override: force-open, disable or reset.");
+    }
+
+    @Command(name = "force-open", description = "Refuses every call, on every instance: work parks.")
+    int forceOpen(@Parameters(paramLabel = "NAME", description = "the breaker, for example llm_service") String breaker,
+                  @Option(names = "--reason", paramLabel = "TEXT", description = "shown with the override") String reason) {
+        return publish(breaker, BreakerOverride.Mode.FORCE_OPEN, reason);
+    }
+
+    @Command(name = "disable", description = "Lets every call through, unguarded but still counted, on every instance.")
+    int disable(@Parameters(paramLabel = "NAME", description = "the breaker, for example llm_service") String breaker,
+                @Option(names = "--reason", paramLabel = "TEXT", description = "shown with the override") String reason) {
+        return publish(breaker, BreakerOverride.Mode.DISABLED, reason);
+    }
+
+    @Command(name = "reset", description = "Back to automatic, on every instance.")
+    int reset(@Parameters(paramLabel = "NAME", description = "the breaker, for example llm_service") String breaker,
+              @Option(names = "--reason", paramLabel = "TEXT", description = "shown with the override") String reason) {
+        return publish(breaker, BreakerOverride.Mode.AUTO, reason);
     }
 
     /** @return the exit code */
-    static int run(List<String> args, Settings settings, PrintStream out) {
-        boolean withReason = args.size() == 4 && args.get(2).equals("--reason");
-        if (!(args.size() == 2 || withReason) || !MODES.containsKey(args.get(0))) {
-            out.println(USAGE);
-            return 2;
-        }
-        String breaker = args.get(1);
+    private int publish(String breaker, BreakerOverride.Mode mode, String reason) {
         if (!NAME.matcher(breaker).matches()) {
-            out.println("'" + breaker + "' is not a breaker name (letters, digits, _ . : -), for example llm_service.");
-            return 2;
+            throw new ParameterException(spec.commandLine(), "'" + breaker
+                    + "' is not a breaker name (letters, digits, _ . : -), for example llm_service.");
         }
-        BreakerOverride override = new BreakerOverride(BreakerOverride.SCHEMA_VERSION, breaker, MODES.get(args.get(0)),
+        BreakerOverride override = new BreakerOverride(BreakerOverride.SCHEMA_VERSION, breaker, mode,
                 System.getProperty("user.name", "unknown") + "@" + Settings.of(Map.of()).instanceId(),
-                Clock.systemUTC().instant(), withReason ? args.get(3) : null);
+                Clock.systemUTC().instant(), reason);
+        Settings settings = this.settings.get();
         KafkaSettings kafka = KafkaSettings.from(settings);
         Topics topics = Topics.from(settings);
         try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-breaker-admin")) {

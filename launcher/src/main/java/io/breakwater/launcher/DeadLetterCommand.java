@@ -1,9 +1,8 @@
 package io.breakwater.launcher;
 
 import java.io.PrintStream;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.admin.Admin;
 
@@ -19,41 +18,74 @@ import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code breakwater dlq list <topic>} and {@code breakwater dlq replay <topic> [--reason R] [--limit N]}: what a
  * dead-letter topic holds and why, and putting letters back once the cause is fixed.
  */
-final class DeadLetterCommand {
+@Command(name = "dlq", description = {"Lists dead letters, or replays them once the cause is fixed."})
+final class DeadLetterCommand implements Runnable {
 
-    static final String USAGE = String.join(System.lineSeparator(),
-            "Usage: breakwater dlq list <topic> [--examples N]",
-            "       breakwater dlq replay <topic> [--reason REASON] [--limit N]");
     private static final int DEFAULT_EXAMPLES = 5;
 
-    private DeadLetterCommand() {
+    private final Supplier<Settings> settings;
+    private final PrintStream out;
+
+    @Spec
+    private CommandSpec spec;
+
+    DeadLetterCommand(Supplier<Settings> settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Say what to do: list or replay.");
+    }
+
+    @Command(name = "list", description = "Counts a dead-letter topic's letters by reason, with a few examples.")
+    int list(@Parameters(paramLabel = "TOPIC", description = "a dead-letter topic, for example qa.questions.dlq")
+             String topic,
+             @Option(names = "--examples", paramLabel = "N", defaultValue = "" + DEFAULT_EXAMPLES,
+                     description = "how many letters to show (default: ${DEFAULT-VALUE})") int examples) {
+        return run(topic, false, Optional.empty(), atLeastZero("--examples", examples));
+    }
+
+    @Command(name = "replay", description = "Puts dead letters back on their origin topic, once each; failed questions"
+            + " are opened again in the store first.")
+    int replay(@Parameters(paramLabel = "TOPIC", description = "a dead-letter topic, for example qa.questions.dlq")
+               String topic,
+               @Option(names = "--reason", paramLabel = "REASON", description = "only letters of this reason")
+               String reason,
+               @Option(names = "--limit", paramLabel = "N", description = "at most this many letters") Integer limit) {
+        return run(topic, true, Optional.ofNullable(reason),
+                limit == null ? Integer.MAX_VALUE : atLeastZero("--limit", limit));
+    }
+
+    private int atLeastZero(String option, int value) {
+        if (value < 0) {
+            throw new ParameterException(spec.commandLine(), option + " must be a whole number, 0 or more, but was "
+                    + value + ".");
+        }
+        return value;
     }
 
     /** @return the exit code */
-    static int run(List<String> args, Settings settings, PrintStream out) {
-        if (args.size() < 2 || !List.of("list", "replay").contains(args.get(0))) {
-            out.println(USAGE);
-            return 2;
-        }
-        Map<String, String> options;
-        try {
-            options = options(args.subList(2, args.size()));
-        } catch (IllegalArgumentException e) {
-            out.println(e.getMessage() + System.lineSeparator() + USAGE);
-            return 2;
-        }
+    private int run(String topic, boolean replaying, Optional<String> reason, int count) {
+        Settings settings = this.settings.get();
         KafkaSettings kafka = KafkaSettings.from(settings);
         Topics topics = Topics.from(settings);
         try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-dlq-admin")) {
             TopicAdmin.ensure(admin, topics.all());
         }
-        String topic = args.get(1);
-        boolean reopensQuestions = args.get(0).equals("replay")
+        boolean reopensQuestions = replaying
                 && topics.homeOf(topic).filter(topics.questions().name()::equals).isPresent();
         // Failed questions are opened again in the store before their letters go back: that, not a header, is what
         // has a worker answer them afresh.
@@ -61,11 +93,10 @@ final class DeadLetterCommand {
         try (MongoClient mongo = reopensQuestions ? MongoConnections.open(store) : null) {
             DeadLetterQueue queue = new DeadLetterQueue(kafka, topics,
                     mongo == null ? null : new QuestionStore(mongo.getDatabase(store.database())));
-            if (args.get(0).equals("list")) {
-                print(queue.summarize(topic, integer(options, "examples", DEFAULT_EXAMPLES)), out);
+            if (!replaying) {
+                print(queue.summarize(topic, count), out);
             } else {
-                DeadLetterQueue.Replay replay = queue.replay(topic, Optional.ofNullable(options.get("reason")),
-                        integer(options, "limit", Integer.MAX_VALUE));
+                DeadLetterQueue.Replay replay = queue.replay(topic, reason, count);
                 out.printf("Replayed %d dead letter(s) from %s%s; %d replayed before, %d of another reason, %d beyond"
                                 + " the limit, %d without an origin topic, %d without a value.%n", replay.replayed(), topic,
                         replay.byOriginTopic().isEmpty() ? "" : " to " + replay.byOriginTopic(), replay.alreadyReplayed(),
@@ -95,31 +126,6 @@ final class DeadLetterCommand {
             out.printf("  %d@%d  key=%s  %s%s  from %s at %s%n      %s%n", letter.partition(), letter.offset(),
                     letter.key(), letter.reason(), letter.replayed() ? " (replayed)" : "", letter.originTopic(),
                     letter.deadLetteredAt(), letter.errorMessage());
-        }
-    }
-
-    private static Map<String, String> options(List<String> args) {
-        Map<String, String> options = new java.util.HashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String name = args.get(i);
-            if (!name.startsWith("--") || i + 1 >= args.size()) {
-                throw new IllegalArgumentException("Unexpected argument '" + name + "'.");
-            }
-            options.put(name.substring(2), args.get(++i));
-        }
-        return options;
-    }
-
-    private static int integer(Map<String, String> options, String name, int fallback) {
-        String value = options.get(name);
-        try {
-            int parsed = value == null ? fallback : Integer.parseInt(value);
-            if (parsed < 0) {
-                throw new NumberFormatException();
-            }
-            return parsed;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be a whole number, 0 or more, but was '" + value + "'.");
         }
     }
 }

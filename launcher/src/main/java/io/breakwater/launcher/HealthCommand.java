@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -22,6 +24,8 @@ import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.topic.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code breakwater health [--watch] [--json] [--all]}: every breaker's fleet-wide health as {@code breaker.health}
@@ -29,22 +33,34 @@ import io.breakwater.core.topic.Topics;
  * A table for people; {@code --json} prints the topic's records by breaker name, exactly as stored; {@code --watch}
  * prints again on every update until Ctrl-C.
  */
-final class HealthCommand {
+@Command(name = "health", sortOptions = false,
+        description = {"Every breaker's health across the fleet.", "As breaker.health holds it: the named breakers,"
+                + " and of each family of per-host breakers its counts by state and its worst few."})
+final class HealthCommand implements Callable<Integer> {
 
-    static final String USAGE = "Usage: breakwater health [--watch] [--json] [--all]";
     private static final Duration CATCH_UP = Duration.ofSeconds(15);
 
-    private HealthCommand() {
+    private final Supplier<Settings> settings;
+    private final PrintStream out;
+
+    @Option(names = "--watch", description = "print again on every update, until Ctrl-C")
+    private boolean watch;
+
+    @Option(names = "--json", description = "the topic's records by breaker name, exactly as stored")
+    private boolean json;
+
+    @Option(names = "--all", description = "every breaker of every family (each host's)")
+    private boolean all;
+
+    HealthCommand(Supplier<Settings> settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
     }
 
     /** @return the exit code */
-    static int run(List<String> args, Settings settings, PrintStream out) {
-        if (!List.of("--watch", "--json", "--all").containsAll(args)) {
-            out.println(USAGE);
-            return 2;
-        }
-        boolean json = args.contains("--json");
-        boolean all = args.contains("--all");
+    @Override
+    public Integer call() {
+        Settings settings = this.settings.get();
         Topics topics = Topics.from(settings);
         try (FleetHealth fleet = FleetHealth.follow(KafkaSettings.from(settings), topics.breakerHealth(),
                 "breakwater-health-cli")) {
@@ -54,7 +70,7 @@ final class HealthCommand {
                 return 1;
             }
             print(fleet.breakers(), json, all, topics.breakerHealth().name(), out);
-            if (args.contains("--watch")) {
+            if (watch) {
                 fleet.onUpdate(health -> print(fleet.breakers(), json, all, topics.breakerHealth().name(), out));
                 awaitInterrupt();
             }

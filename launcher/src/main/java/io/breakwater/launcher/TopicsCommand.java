@@ -1,9 +1,10 @@
 package io.breakwater.launcher;
 
 import java.io.PrintStream;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.admin.Admin;
 
@@ -13,22 +14,28 @@ import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topic;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
+import picocli.CommandLine.Command;
 
 /**
  * {@code breakwater topics}: creates every topic that is missing, with its partitions, copies and settings, and
  * lists them. Services create missing topics themselves at start; running this first (as docker-compose does)
  * makes the settings an operator's choice, visible before any service runs. Topics that exist are left as they are.
  */
-final class TopicsCommand {
+@Command(name = "topics", description = {"Creates the missing topics and lists them all.",
+        "Partitions, copies and settings from BW_TOPIC_*; topics that exist are left as they are."})
+final class TopicsCommand implements Callable<Integer> {
 
-    private TopicsCommand() {
+    private final Supplier<Settings> settings;
+    private final PrintStream out;
+
+    TopicsCommand(Supplier<Settings> settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
     }
 
-    static int run(List<String> args, Settings settings, PrintStream out) {
-        if (!args.isEmpty()) {
-            out.println("Usage: breakwater topics   (creates the missing topics and lists them all)");
-            return 2;
-        }
+    @Override
+    public Integer call() {
+        Settings settings = this.settings.get();
         KafkaSettings kafka = KafkaSettings.from(settings);
         Topics topics = Topics.from(settings);
         try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-topics")) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -50,12 +49,16 @@ class DeadLetterCommandIT {
         assertThat(run(settings, "replay", dlq, "--reason", "park-limit"))
                 .startsWith("Replayed 1 dead letter(s) from " + dlq + " to {" + topics.questions().name() + "=1}");
         assertThat(run(settings, "replay", dlq)).startsWith("Replayed 0 dead letter(s) from " + dlq + "; 1 replayed before");
-        assertThat(run(settings, "replay", dlq, "--limit", "many")).contains("--limit must be a whole number");
+        assertThat(run(settings, "replay", dlq, "--limit", "many")).contains("Invalid value for option '--limit': 'many' is not an int");
+        assertThat(run(settings, "replay", "--limit", "-1", dlq)).contains("--limit must be a whole number, 0 or more, but was -1");
     }
 
     private static String run(Settings settings, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        DeadLetterCommand.run(List.of(args), settings, new PrintStream(out, true, StandardCharsets.UTF_8));
+        String[] command = new String[args.length + 1];
+        command[0] = "dlq";
+        System.arraycopy(args, 0, command, 1, args.length);
+        Breakwater.execute(settings, new PrintStream(out, true, StandardCharsets.UTF_8), command);
         return out.toString(StandardCharsets.UTF_8);
     }
 }

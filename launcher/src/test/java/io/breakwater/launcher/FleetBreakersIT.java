@@ -280,7 +280,7 @@ class FleetBreakersIT {
                 BreakerState.OPEN, List.of("worker-2"), now.plusSeconds(1))));
 
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        int exit = HealthCommand.run(List.of("--json"), settings, new PrintStream(json, true, StandardCharsets.UTF_8));
+        int exit = Breakwater.execute(settings, new PrintStream(json, true, StandardCharsets.UTF_8), "health", "--json");
 
         assertThat(exit).isZero();
         ObjectNode expected = EventJson.mapper().createObjectNode();
@@ -291,7 +291,7 @@ class FleetBreakersIT {
         assertThat(expected.at("/llm_service/state").asText()).isEqualTo("open");
 
         ByteArrayOutputStream table = new ByteArrayOutputStream();
-        HealthCommand.run(List.of(), settings, new PrintStream(table, true, StandardCharsets.UTF_8));
+        Breakwater.execute(settings, new PrintStream(table, true, StandardCharsets.UTF_8), "health");
         assertThat(table.toString(StandardCharsets.UTF_8))
                 .containsPattern("llm_service\\s+open\\s+5/5\\s+90.0%\\s+100\\s+worker-2")
                 .containsPattern("crawler:example.com\\s+closed");
