@@ -86,28 +86,38 @@ class CrashRecoveryIT {
             }
             probe.publishAll(topics.questions().name(), records);
 
+            QuestionStore store = new QuestionStore(mongo.getDatabase(run));
+            // The LLM answers a known number of calls, then holds every later one: each kill comes with those answers
+            // stored and other calls in flight, mid-batch, on any machine.
+            llm.answerThenHang(40);
             ServiceProcess first = breakwater(List.of("qa-worker"), environment, log, "QA worker");
-            await().atMost(READY).until(() -> llm.calls() >= 40);
+            await().atMost(READY).until(() -> answeredInStore(store, "k-", questions) == 40 && llm.calls() > 40);
             first.kill();
-            int callsAtFirstKill = llm.calls();
+            int heldAtFirstKill = llm.calls() - 40;
 
+            llm.answerThenHang(100);
             ServiceProcess second = breakwater(List.of("qa-worker"), environment, log, "QA worker");
-            await().atMost(READY).until(() -> llm.calls() >= callsAtFirstKill + 100);
+            await().atMost(READY).until(() -> answeredInStore(store, "k-", questions) == 140
+                    && llm.calls() > 40 + heldAtFirstKill + 100);
             second.kill();
+            int heldAtSecondKill = llm.calls() - 140 - heldAtFirstKill;
 
+            llm.mode(LlmDouble.Mode.ANSWER);
             try (ServiceProcess third = breakwater(List.of("qa-worker"), environment, log, "QA worker")) {
-                QuestionStore store = new QuestionStore(mongo.getDatabase(run));
                 Duration finishing = awaitOrShowLog(third, () -> answeredInStore(store, "k-", questions) == questions);
                 List<ConsumerRecord<byte[], byte[]>> answers = probe.readAll(topics.answers().name(), Duration.ofSeconds(2));
-                System.out.printf("Killed a worker twice: %d questions, %d LLM calls, %d answers on %s, finished %d ms"
-                        + " after the last restart was ready%n", questions, llm.calls(), answers.size(),
-                        topics.answers().name(), finishing.toMillis());
+                System.out.printf("Killed a worker twice: %d questions, %d LLM calls (%d and %d in flight at the kills),"
+                        + " %d answers on %s, finished %d ms after the last restart was ready%n", questions, llm.calls(),
+                        heldAtFirstKill, heldAtSecondKill, answers.size(), topics.answers().name(), finishing.toMillis());
                 assertThat(ids(answers)).hasSize(questions);
                 assertThat(answers).as("one answer per question, none twice").hasSize(questions);
-                // An LLM answer is stored the moment it comes: a kill costs only the calls in flight, one per
-                // worker thread (or the record a thread had taken before it was killed).
-                assertThat(llm.calls()).as("LLM calls: each kill costs at most the calls in flight")
-                        .isLessThanOrEqualTo(questions + 2 * LoopSettings.DEFAULT_CONCURRENCY);
+                // An LLM answer is stored the moment it comes: a kill costs only the calls in flight, and no question
+                // the LLM answered is asked again.
+                assertThat(llm.answeredQuestions()).as("the LLM answered each question once").hasSize(questions)
+                        .doesNotHaveDuplicates();
+                assertThat(heldAtFirstKill + heldAtSecondKill).as("calls in flight at the kills, one per worker thread")
+                        .isLessThanOrEqualTo(2 * LoopSettings.DEFAULT_CONCURRENCY);
+                assertThat(llm.calls()).isEqualTo(questions + heldAtFirstKill + heldAtSecondKill);
             }
         }
     }

@@ -48,6 +48,8 @@ public final class LlmDouble implements AutoCloseable {
     private final List<Call> callLog = new CopyOnWriteArrayList<>();
     private final List<Answered> answered = new CopyOnWriteArrayList<>();
     private volatile CountDownLatch hang = new CountDownLatch(1);
+    /** Answers left before the double holds every call ({@link #answerThenHang}); negative: no limit. */
+    private final AtomicInteger answersBeforeHang = new AtomicInteger(-1);
     private HttpServer server;
 
     private LlmDouble(int port) {
@@ -91,6 +93,44 @@ public final class LlmDouble implements AutoCloseable {
 
     /** Switches behaviour; leaving {@link Mode#HANG} releases hung requests, leaving {@link Mode#DOWN} listens again. */
     public synchronized void mode(Mode next) {
+        answersBeforeHang.set(-1);
+        switchTo(next);
+    }
+
+    /**
+     * Answers the next {@code count} calls, then holds every later one as {@link Mode#HANG} does, until the mode is
+     * changed: a test then knows exactly how many answers a worker got before it is killed, on any machine.
+     */
+    public synchronized void answerThenHang(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be 0 or more, but was " + count);
+        }
+        switchTo(count == 0 ? Mode.HANG : Mode.ANSWER);
+        answersBeforeHang.set(count);
+    }
+
+    /** Takes one answer from the {@link #answerThenHang} budget; false (and holding from now on) once it is spent. */
+    private boolean mayAnswer() {
+        while (true) {
+            int left = answersBeforeHang.get();
+            if (left < 0) {
+                return true;
+            }
+            if (left == 0) {
+                synchronized (this) {
+                    if (mode == Mode.ANSWER && answersBeforeHang.get() == 0) {
+                        switchTo(Mode.HANG);
+                    }
+                }
+                return false;
+            }
+            if (answersBeforeHang.compareAndSet(left, left - 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void switchTo(Mode next) {
         Mode previous = this.mode;
         this.mode = next;
         if (previous == Mode.HANG && next != Mode.HANG) {
@@ -193,6 +233,7 @@ public final class LlmDouble implements AutoCloseable {
             questions.add(question);
             String authorization = exchange.getRequestHeaders().getFirst("Authorization");
             authorizations.add(authorization == null ? "" : authorization);
+            Mode mode = this.mode == Mode.ANSWER && !mayAnswer() ? Mode.HANG : this.mode;
             int status = switch (mode) {
                 case ANSWER, HANG, MALFORMED -> 200;
                 case FAIL_500 -> 500;
