@@ -17,7 +17,7 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerReporter;
 import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
-import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
@@ -49,7 +49,7 @@ final class HealthLagBenchmark {
         try (BreakerStateApp app = BreakerStateApp.start(settings, Duration.ofSeconds(60), error -> { });
              IngestApi api = IngestApi.start(settings);
              FleetHealth topic = FleetHealth.follow(KafkaSettings.from(settings), topics.breakerHealth(), "bench-health")) {
-            BreakerPolicy breaker = new BreakerPolicy(BreakerSettings.LLM_SERVICE,
+            BreakerPolicy breaker = new BreakerPolicy(Dependencies.LLM_SERVICE,
                     new BreakerPolicy.Identity("bench", Clock.systemUTC().instant()), false, Duration.ofSeconds(60),
                     Clock.systemUTC());
             try (BreakerReporter reporter = BreakerReporter.start(KafkaSettings.from(settings), topics.breakerEvents(),
@@ -115,7 +115,7 @@ final class HealthLagBenchmark {
     private static void awaitState(FleetHealth topic, BreakerState state, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            var health = topic.breakers().get(BreakerSettings.LLM_SERVICE.name());
+            var health = topic.breakers().get(Dependencies.LLM_SERVICE.name());
             if (health != null && health.state() == state) {
                 return;
             }

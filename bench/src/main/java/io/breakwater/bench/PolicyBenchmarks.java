@@ -22,7 +22,7 @@ import dev.failsafe.Timeout;
 
 import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 
 /**
  * What a call costs on the way to the dependency, with JMH: a direct call; the bare Failsafe chain the breaker policy
@@ -56,7 +56,7 @@ public class PolicyBenchmarks {
     }
 
     private static BreakerPolicy newPolicy() {
-        return new BreakerPolicy(BreakerSettings.LLM_SERVICE, new BreakerPolicy.Identity("bench", Clock.systemUTC().instant()),
+        return new BreakerPolicy(Dependencies.LLM_SERVICE, new BreakerPolicy.Identity("bench", Clock.systemUTC().instant()),
                 false, Duration.ofSeconds(60), Clock.systemUTC());
     }
 

@@ -14,6 +14,7 @@ import com.mongodb.client.MongoClient;
 import io.breakwater.core.breaker.BreakerFleet;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -76,7 +77,7 @@ public final class CrawlerWorker implements AutoCloseable {
         }
         String instance = settings.instanceId();
         BreakerPolicy.Identity identity = new BreakerPolicy.Identity(instance, clock.instant());
-        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, BreakerSettings.MONGODB), identity,
+        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, Dependencies.MONGODB), identity,
                 fleet.share(), fleet.latencyWindow(), clock);
         // The fleet's view first; each host's breaker joins it when the host is first crawled.
         BreakerFleet fleetBreakers = BreakerFleet.join(kafka, topics, fleet, instance, "breakwater-crawler",

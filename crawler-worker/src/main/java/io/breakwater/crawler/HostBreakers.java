@@ -14,6 +14,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.Settings;
 
@@ -31,9 +32,8 @@ import io.breakwater.core.config.Settings;
  */
 final class HostBreakers {
 
-    /** The seed's crawler figures: most tolerant of the breakers (external sites), open 90 s. */
-    static final BreakerSettings CRAWLER = new BreakerSettings("crawler", 5, 1, Duration.ofSeconds(90),
-            Duration.ofSeconds(25), 1, Duration.ofSeconds(1), Duration.ofSeconds(8));
+    /** The seed's crawler figures ({@link Dependencies#CRAWLER}). */
+    static final BreakerSettings CRAWLER = Dependencies.CRAWLER;
     /** Host breakers kept, at most. */
     static final long MAX_HOSTS = 1_000;
     /** Open host breakers kept beyond {@link #MAX_HOSTS} until their open time is over, at most. */

@@ -13,7 +13,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topic;
@@ -23,10 +22,6 @@ import io.breakwater.core.topic.Topic;
  * record: only then may the API answer 202. One producer for every topic. Thread-safe.
  */
 final class EventPublisher implements AutoCloseable {
-
-    /** Kafka, for the API: opens after 3 failed sends or a failed health probe, and tries again after 10 s. */
-    static final BreakerSettings KAFKA = new BreakerSettings("kafka", 3, 1, Duration.ofSeconds(10),
-            Duration.ofSeconds(5), 0, Duration.ofMillis(500), Duration.ofSeconds(1));
 
     private final Producer<byte[], byte[]> producer;
     private final BreakerPolicy breaker;

@@ -16,6 +16,7 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -68,7 +69,7 @@ public final class IngestApi implements AutoCloseable {
         }
         MongoClient mongo = MongoConnections.open(mongoSettings);
         // Local to this instance (not shared with a fleet), but named by it: several APIs' metrics must not collide.
-        BreakerPolicy kafkaBreaker = new BreakerPolicy(BreakerSettings.from(settings, EventPublisher.KAFKA),
+        BreakerPolicy kafkaBreaker = new BreakerPolicy(BreakerSettings.from(settings, Dependencies.KAFKA),
                 new BreakerPolicy.Identity(settings.instanceId(), Instant.now()), false,
                 Duration.ofSeconds(60), Clock.systemUTC());
         EventPublisher publisher = new EventPublisher(kafka, kafkaBreaker);
@@ -185,7 +186,7 @@ public final class IngestApi implements AutoCloseable {
 
     /** Whether the fleet's {@code llm_service} breaker is open, as {@code breaker.health} says. */
     private static boolean llmOpen(FleetHealth fleet) {
-        BreakerHealth llm = fleet.breakers().get(BreakerSettings.LLM_SERVICE.name());
+        BreakerHealth llm = fleet.breakers().get(Dependencies.LLM_SERVICE.name());
         return llm != null && llm.state() == BreakerState.OPEN;
     }
 

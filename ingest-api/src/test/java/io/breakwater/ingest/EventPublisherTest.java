@@ -11,6 +11,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
@@ -20,7 +21,7 @@ class EventPublisherTest {
 
     private final MockProducer<byte[], byte[]> producer = new MockProducer<>(false, null, new ByteArraySerializer(),
             new ByteArraySerializer());
-    private final EventPublisher publisher = new EventPublisher(producer, new BreakerPolicy(EventPublisher.KAFKA),
+    private final EventPublisher publisher = new EventPublisher(producer, new BreakerPolicy(Dependencies.KAFKA),
             Duration.ofSeconds(11));
     private final Topics topics = Topics.from(Settings.of(java.util.Map.of()));
 

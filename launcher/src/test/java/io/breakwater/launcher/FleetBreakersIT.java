@@ -80,6 +80,12 @@ class FleetBreakersIT {
             IngestApi api = IngestApi.start(settings.with("api.port", "0").with("api.host", "127.0.0.1"));
             running.add(api);
             await().atMost(Duration.ofSeconds(20)).until(() -> breakerOnHealth(api).isPresent());
+            // Every breaker of the seed, retrieval's with its figures (5 failures).
+            JsonNode vectorDb = await().atMost(Duration.ofSeconds(20)).until(
+                    () -> health(api).at("/details/circuit_breakers/details/vector_db"), node -> !node.isMissingNode());
+            assertThat(vectorDb.get("state").asText()).isEqualTo("closed");
+            assertThat(vectorDb.get("failure_threshold").asInt()).isEqualTo(5);
+            assertThat(health(api).at("/details/circuit_breakers/details").has("mongodb")).isTrue();
 
             llm.mode(LlmDouble.Mode.FAIL_500);
             List<String> ids = new ArrayList<>();

@@ -14,6 +14,7 @@ import com.mongodb.client.MongoClient;
 import io.breakwater.core.breaker.BreakerFleet;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
@@ -68,7 +69,7 @@ public final class QaWorker implements AutoCloseable {
         MongoSettings mongoSettings = MongoSettings.from(settings);
         Topics topics = Topics.from(settings);
         QaWorkerSettings worker = QaWorkerSettings.from(settings);
-        BreakerSettings llmBreakerSettings = BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE);
+        BreakerSettings llmBreakerSettings = BreakerSettings.from(settings, Dependencies.LLM_SERVICE);
         LlmSettings llm = LlmSettings.from(settings);
         ParkSettings park = ParkSettings.from(settings, "qa");
 
@@ -86,11 +87,13 @@ public final class QaWorker implements AutoCloseable {
         BreakerPolicy.Identity identity = new BreakerPolicy.Identity(settings.instanceId(), clock.instant());
         BreakerPolicy llmBreaker = new BreakerPolicy(llmBreakerSettings, identity, fleet.share(), fleet.latencyWindow(),
                 clock);
-        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, BreakerSettings.MONGODB), identity,
+        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, Dependencies.MONGODB), identity,
+                fleet.share(), fleet.latencyWindow(), clock);
+        BreakerPolicy vectorBreaker = new BreakerPolicy(BreakerSettings.from(settings, Dependencies.VECTOR_DB), identity,
                 fleet.share(), fleet.latencyWindow(), clock);
         // The fleet's view first: a restarted worker starts where the fleet is, not with failures of its own.
         BreakerFleet breakers = BreakerFleet.join(kafka, topics, fleet, settings.instanceId(), "breakwater-qa",
-                List.of(llmBreaker, mongoBreaker));
+                List.of(llmBreaker, mongoBreaker, vectorBreaker));
         // Every crawled page, searchable before the first question is taken.
         PageIndex pages = PageIndex.following(kafka, topics.crawlPages(), "breakwater-qa-pages-" + settings.instanceId(),
                 Duration.ofSeconds(30));
@@ -98,15 +101,15 @@ public final class QaWorker implements AutoCloseable {
         QuestionStore store = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
         Parking parking = new Parking(topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), park, clock);
         QuestionHandler handler = new QuestionHandler(topics, store, llmBreaker, mongoBreaker, answerer,
-                question -> pages.search(question, worker.contextPassages()), parking,
+                new Retrieval(vectorBreaker, question -> pages.search(question, worker.contextPassages())), parking,
                 worker.maxRecordBytes(), clock);
         WorkerLoops.Spec loops = new WorkerLoops.Spec("qa-worker", topics.questions().name(),
                 topics.parkedQuestions().name(), topics.questionsDeadLetter().name(), worker.groupId(),
                 settings.instanceId(), worker.concurrency(), worker.maxInFlight(), worker.commitInterval());
         try {
             WorkerLoops<QuestionHandler.Outcome> running = WorkerLoops.start(loops, kafka, handler,
-                    new ReplayAdmission(llmBreaker, worker.maxInFlight(),
-                            new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
+                    ReplayAdmission.byParkedBreaker(List.of(llmBreaker, mongoBreaker), llmBreaker,
+                            worker.maxInFlight(), new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
             log.info("QA worker {} consuming {} as group {}, replaying {} at up to {}/s, answering with {}",
                     settings.instanceId(), topics.questions().name(), worker.groupId(), topics.parkedQuestions().name(),
                     park.replayRatePerSecond(), description);

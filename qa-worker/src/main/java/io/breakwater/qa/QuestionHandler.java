@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -67,7 +66,7 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     static final Duration PREFETCH_FRESH = Duration.ofSeconds(2);
 
     private final Answerer answerer;
-    private final Function<String, List<Passage>> retriever;
+    private final Retrieval retrieval;
     private final Parking parking;
     private final int maxRecordBytes;
     private final Clock clock;
@@ -99,16 +98,15 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     private record Prefetched(Optional<AnswerEvent> answer, long atNanos) {
     }
 
-    /** @param retriever the passages of crawled pages that best match a question, best first */
+    /** @param retrieval the passages of crawled pages that best match a question, through the vector_db breaker */
     QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, BreakerPolicy mongoBreaker,
-                    Answerer answerer,
-                    Function<String, List<Passage>> retriever, Parking parking, int maxRecordBytes, Clock clock) {
+                    Answerer answerer, Retrieval retrieval, Parking parking, int maxRecordBytes, Clock clock) {
         this.topics = topics;
         this.store = store;
         this.llmBreaker = llmBreaker;
         this.mongoBreaker = mongoBreaker;
         this.answerer = answerer;
-        this.retriever = retriever;
+        this.retrieval = retrieval;
         this.parking = parking;
         this.maxRecordBytes = maxRecordBytes;
         this.clock = clock;
@@ -249,10 +247,11 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         }
         AnswerEvent outcome;
         try {
-            List<Passage> context = retriever.apply(question.question());
-            Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), context));
+            Retrieval.Context context = retrieval.forQuestion(question.question());
+            Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), context.passages()));
             outcome = AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
-                    answer.answeredBy(), clock.instant());
+                    context.missing().map(answer.answeredBy()::withoutContext).orElse(answer.answeredBy()),
+                    clock.instant());
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, question, Parking.Failure.of(llmBreaker, e));
         } catch (DependencyRejectedException e) {

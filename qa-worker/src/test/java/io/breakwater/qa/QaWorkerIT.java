@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.TopicAdmin;
@@ -81,6 +82,35 @@ class QaWorkerIT extends QaWorkerTesting {
         AnswerEvent none = answers.stream().filter(answer -> answer.id().equals("none-1")).findFirst().orElseThrow();
         assertThat(none.answer()).as("says so rather than inventing").isEqualTo(OfflineAnswerer.NO_CONTEXT);
         assertThat(none.sources()).isEmpty();
+    }
+
+    @Test
+    void shouldAnswerWithoutContextAndSaySoWhileTheVectorDbBreakerIsOpen() {
+        try (Admin admin = KafkaClients.createAdmin(KafkaSettings.from(Settings.of(settings)), "qa-it")) {
+            TopicAdmin.ensure(admin, topics.all());
+        }
+        CrawledPage page = CrawledPage.of("http://harbour.example/vector", "Vector harbour",
+                "The Vector breakwater is 431 metres long.", null);
+        probe.publish(topics.crawlPages().name(), page.url().getBytes(StandardCharsets.UTF_8), EventJson.encode(page));
+        // Forced open by an operator before the worker starts: it reads breaker.control before its first question.
+        override("vector_db", BreakerOverride.Mode.FORCE_OPEN);
+        startWorker();
+
+        publish("blind-1", "{\"id\":\"blind-1\",\"question\":\"How long is the Vector breakwater?\"}");
+        AnswerEvent blind = answers(1).get(0);
+        assertThat(blind.status()).as("answered, neither parked nor lost").isEqualTo(QuestionStatus.ANSWERED);
+        assertThat(blind.answer()).isEqualTo(OfflineAnswerer.NO_CONTEXT);
+        assertThat(blind.answeredBy().withoutContext()).contains("vector_db is open");
+        assertThat(store.find("blind-1").orElseThrow().answeredBy().withoutContext()).contains("vector_db is open");
+
+        override("vector_db", BreakerOverride.Mode.AUTO);
+        await().atMost(WAIT).untilAsserted(() -> {
+            String id = "seeing-" + System.nanoTime();
+            publish(id, "{\"id\":\"" + id + "\",\"question\":\"How long is the Vector breakwater?\"}");
+            AnswerEvent seeing = await().atMost(WAIT).until(() -> byId(answersSoFar()).get(id), java.util.Objects::nonNull);
+            assertThat(seeing.answer()).contains("431 metres");
+            assertThat(seeing.answeredBy().withoutContext()).isNull();
+        });
     }
 
     @Test

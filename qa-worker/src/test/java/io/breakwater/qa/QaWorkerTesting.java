@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,6 +114,19 @@ abstract class QaWorkerTesting {
         List<ConsumerRecord<byte[], byte[]>> records = probe.readAtLeast(topics.answers().name(), count, WAIT);
         assertThat(records).hasSize(count);
         return records.stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
+    }
+
+    /** All answers on qa.answers so far. */
+    List<AnswerEvent> answersSoFar() {
+        return probe.readToEnd(topics.answers().name(), WAIT).stream()
+                .map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
+    }
+
+    /** An operator's override of {@code breaker}, as {@code breakwater breaker} publishes it. */
+    void override(String breaker, io.breakwater.core.breaker.BreakerOverride.Mode mode) {
+        io.breakwater.core.breaker.BreakerOverride override = new io.breakwater.core.breaker.BreakerOverride(
+                io.breakwater.core.breaker.BreakerOverride.SCHEMA_VERSION, breaker, mode, "test", Instant.now(), "test");
+        probe.publish(topics.breakerControl().name(), breaker.getBytes(StandardCharsets.UTF_8), EventJson.encode(override));
     }
 
     List<String> publishQuestions(int count) {

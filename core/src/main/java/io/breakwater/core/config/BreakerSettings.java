@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * How one dependency is guarded: a per-attempt timeout, retries with exponential backoff for transient failures,
  * and a circuit breaker. Each figure is set by {@code breaker.<name>.<figure>}, for example
- * {@code BW_BREAKER_LLM_SERVICE_FAILURES} or {@code BW_BREAKER_LLM_SERVICE_OPEN_SECONDS}.
+ * {@code BW_BREAKER_LLM_SERVICE_FAILURES} or {@code BW_BREAKER_LLM_SERVICE_OPEN_SECONDS}. Each dependency's defaults are
+ * in {@link Dependencies}.
  *
  * @param name the breaker's name, as operators see it ({@code llm_service})
  * @param failureThreshold {@code failures}: consecutive failed calls that open the breaker
@@ -19,17 +20,6 @@ import java.util.Objects;
  */
 public record BreakerSettings(String name, int failureThreshold, int successThreshold, Duration openDuration,
                               Duration callTimeout, int maxRetries, Duration retryDelay, Duration retryMaxDelay) {
-
-    /** The LLM: the seed's 5 failures and 60 s open, a 30 s call timeout, two retries from 0.5 s backoff. */
-    public static final BreakerSettings LLM_SERVICE = new BreakerSettings("llm_service", 5, 1,
-            Duration.ofSeconds(60), Duration.ofSeconds(30), 2, Duration.ofMillis(500), Duration.ofSeconds(8));
-
-    /**
-     * MongoDB: the seed's stricter 3 failures and 30 s open (it should be reliable); a 10 s call timeout (the driver
-     * gives up on an unreachable server after 5), no retries: the work parks instead.
-     */
-    public static final BreakerSettings MONGODB = new BreakerSettings("mongodb", 3, 1, Duration.ofSeconds(30),
-            Duration.ofSeconds(10), 0, Duration.ofMillis(500), Duration.ofSeconds(8));
 
     public BreakerSettings {
         Objects.requireNonNull(name, "name");

@@ -3,6 +3,9 @@ package io.breakwater.core.park;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -35,15 +38,16 @@ public final class ReplayAdmission implements Admission {
      */
     static final Duration MAX_NOT_BEFORE_AHEAD = Duration.ofDays(1);
 
-    private final BreakerPolicy shared;
+    /** The breakers whose states shape the capacity; empty for a breaker per record (a crawler's host). */
+    private final List<BreakerPolicy> shaping;
     private final Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf;
     private final int capacity;
     private final RateLimiter rate;
     private final Clock clock;
 
-    private ReplayAdmission(BreakerPolicy shared, Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
+    private ReplayAdmission(List<BreakerPolicy> shaping, Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
                             int capacity, RateLimiter rate, Clock clock) {
-        this.shared = shared;
+        this.shaping = List.copyOf(shaping);
         this.breakerOf = breakerOf;
         this.capacity = capacity;
         this.rate = rate;
@@ -56,25 +60,43 @@ public final class ReplayAdmission implements Admission {
      * @param capacity records in hand at most while the breaker is closed
      */
     public ReplayAdmission(BreakerPolicy breaker, int capacity, RateLimiter rate, Clock clock) {
-        this(breaker, record -> breaker, capacity, rate, clock);
+        this(List.of(breaker), record -> breaker, capacity, rate, clock);
+    }
+
+    /**
+     * Replay of work parked behind any of {@code breakers}: each record is admitted by the breaker its
+     * {@link WorkHeaders#BREAKER} header names, one that names none of them by {@code fallback}. Records behind an
+     * open breaker wait while the others flow; while any of them is due a trial, records go one at a time.
+     */
+    public static ReplayAdmission byParkedBreaker(List<BreakerPolicy> breakers, BreakerPolicy fallback, int capacity,
+                                                  RateLimiter rate, Clock clock) {
+        Map<String, BreakerPolicy> byName = new HashMap<>();
+        breakers.forEach(breaker -> byName.put(breaker.name(), breaker));
+        byName.putIfAbsent(fallback.name(), fallback);
+        return new ReplayAdmission(List.copyOf(byName.values()), record -> byName.getOrDefault(
+                WorkHeaders.text(record.headers(), WorkHeaders.BREAKER), fallback), capacity, rate, clock);
     }
 
     /** Replay of work each record of which goes through a breaker of its own: {@code breakerOf} says which. */
     public static ReplayAdmission perRecord(Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
                                             int capacity, RateLimiter rate, Clock clock) {
-        return new ReplayAdmission(null, breakerOf, capacity, rate, clock);
+        return new ReplayAdmission(List.of(), breakerOf, capacity, rate, clock);
     }
 
     @Override
     public int capacity() {
-        if (shared == null) {
+        if (shaping.isEmpty()) {
             return capacity;
         }
-        return switch (shared.allowance()) {
-            case ALL -> capacity;
-            case TRIAL -> 1;
-            case NONE -> 0;
-        };
+        boolean allShut = true;
+        for (BreakerPolicy breaker : shaping) {
+            BreakerPolicy.Allowance allowance = breaker.allowance();
+            if (allowance == BreakerPolicy.Allowance.TRIAL) {
+                return 1;
+            }
+            allShut &= allowance == BreakerPolicy.Allowance.NONE;
+        }
+        return allShut ? 0 : capacity;
     }
 
     /** The record's not-before, unless it is unreadable or further ahead than {@link #MAX_NOT_BEFORE_AHEAD}. */
@@ -90,11 +112,8 @@ public final class ReplayAdmission implements Admission {
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return true;
         }
-        if (shared == null) {
-            BreakerPolicy breaker = breakerOf.apply(record);
-            return breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE;
-        }
-        return false;
+        BreakerPolicy breaker = breakerOf.apply(record);
+        return breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE;
     }
 
     @Override
@@ -104,12 +123,10 @@ public final class ReplayAdmission implements Admission {
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return OutsideTime.clamp(Duration.between(now, notBefore.get()), MAX_HOLD);
         }
-        if (shared == null) {
-            BreakerPolicy breaker = breakerOf.apply(record);
-            if (breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE) {
-                Duration wait = breaker.untilTrial();
-                return wait.isZero() ? Duration.ofMillis(100) : OutsideTime.clamp(wait, MAX_HOLD);
-            }
+        BreakerPolicy breaker = breakerOf.apply(record);
+        if (breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE) {
+            Duration wait = breaker.untilTrial();
+            return wait.isZero() ? Duration.ofMillis(100) : OutsideTime.clamp(wait, MAX_HOLD);
         }
         return rate.tryTake();
     }

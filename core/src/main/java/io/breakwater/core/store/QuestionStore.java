@@ -359,8 +359,11 @@ public final class QuestionStore {
             updates.add(Updates.set("answer", outcome.answer()));
             updates.add(Updates.set("sources", outcome.sources().stream()
                     .map(source -> new Document("url", source.url()).append("title", source.title())).toList()));
-            updates.add(Updates.set("answeredBy", new Document("kind", outcome.answeredBy().kind())
-                    .append("model", outcome.answeredBy().model())));
+            Document by = new Document("kind", outcome.answeredBy().kind()).append("model", outcome.answeredBy().model());
+            if (outcome.answeredBy().withoutContext() != null) {
+                by.append("withoutContext", outcome.answeredBy().withoutContext());
+            }
+            updates.add(Updates.set("answeredBy", by));
             updates.add(Updates.unset("reason"));
         } else {
             updates.add(Updates.set("reason", outcome.reason()));
@@ -391,7 +394,8 @@ public final class QuestionStore {
                 document.getString("question"),
                 document.getString("answer"),
                 sources,
-                by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model")),
+                by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model"),
+                        by.getString("withoutContext")),
                 document.getString("reason"),
                 document.getInteger("parkCount"),
                 instant(document.getDate("nextAttemptAt")),

@@ -38,7 +38,7 @@ class SettingsTest {
 
         Settings settings = Settings.load(Map.of(Settings.CONFIG_FILE_VARIABLE, file.toString()));
 
-        assertThat(BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE).failureThreshold()).isEqualTo(7);
+        assertThat(BreakerSettings.from(settings, Dependencies.LLM_SERVICE).failureThreshold()).isEqualTo(7);
     }
 
     @Test
@@ -70,20 +70,20 @@ class SettingsTest {
                 "BW_BREAKER_LLM_SERVICE_OPEN_SECONDS", "0.25",
                 "BW_BREAKER_LLM_SERVICE_TIMEOUT_SECONDS", "2"));
 
-        BreakerSettings breaker = BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE);
+        BreakerSettings breaker = BreakerSettings.from(settings, Dependencies.LLM_SERVICE);
 
         assertThat(breaker.name()).isEqualTo("llm_service");
         assertThat(breaker.failureThreshold()).isEqualTo(3);
         assertThat(breaker.openDuration()).isEqualTo(Duration.ofMillis(250));
         assertThat(breaker.callTimeout()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(breaker.maxRetries()).isEqualTo(BreakerSettings.LLM_SERVICE.maxRetries());
+        assertThat(breaker.maxRetries()).isEqualTo(Dependencies.LLM_SERVICE.maxRetries());
     }
 
     @Test
     void shouldSayWhichSettingIsWrongAndWhatItWas() {
         Settings settings = Settings.load(Map.of("BW_BREAKER_LLM_SERVICE_FAILURES", "many"));
 
-        assertThatThrownBy(() -> BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE))
+        assertThatThrownBy(() -> BreakerSettings.from(settings, Dependencies.LLM_SERVICE))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("Setting breaker.llm_service.failures (BW_BREAKER_LLM_SERVICE_FAILURES) must be a whole"
                         + " number but was 'many'");
@@ -93,7 +93,7 @@ class SettingsTest {
     void shouldRejectAZeroFailureThreshold() {
         Settings settings = Settings.load(Map.of("BW_BREAKER_LLM_SERVICE_FAILURES", "0"));
 
-        assertThatThrownBy(() -> BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE))
+        assertThatThrownBy(() -> BreakerSettings.from(settings, Dependencies.LLM_SERVICE))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("must be at least 1 but was '0'");
     }
@@ -102,7 +102,7 @@ class SettingsTest {
     void shouldRejectNegativeSeconds() {
         Settings settings = Settings.load(Map.of("BW_BREAKER_LLM_SERVICE_OPEN_SECONDS", "-1"));
 
-        assertThatThrownBy(() -> BreakerSettings.from(settings, BreakerSettings.LLM_SERVICE))
+        assertThatThrownBy(() -> BreakerSettings.from(settings, Dependencies.LLM_SERVICE))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("BW_BREAKER_LLM_SERVICE_OPEN_SECONDS");
     }

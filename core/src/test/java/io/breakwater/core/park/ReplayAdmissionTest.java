@@ -16,14 +16,14 @@ import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.pipeline.WorkHeaders;
 
 class ReplayAdmissionTest {
 
     private static final Instant NOW = Instant.parse("2026-11-27T10:00:00Z");
 
-    private final BreakerPolicy breaker = new BreakerPolicy(BreakerSettings.LLM_SERVICE);
+    private final BreakerPolicy breaker = new BreakerPolicy(Dependencies.LLM_SERVICE);
     private final AtomicLong nanos = new AtomicLong();
     private final ReplayAdmission admission = new ReplayAdmission(breaker, 8, new RateLimiter(2, nanos::get),
             Clock.fixed(NOW, ZoneOffset.UTC));
@@ -60,6 +60,38 @@ class ReplayAdmissionTest {
 
         nanos.addAndGet(Duration.ofMillis(500).toNanos());
         assertThat(admission.holdFor(record(due))).isZero();
+    }
+
+    @Test
+    void shouldAdmitEachParkedRecordByTheBreakerItsHeaderNames() {
+        BreakerPolicy store = new BreakerPolicy(Dependencies.MONGODB);
+        ReplayAdmission byHeader = ReplayAdmission.byParkedBreaker(java.util.List.of(breaker, store), breaker, 8,
+                new RateLimiter(1_000, nanos::get), Clock.fixed(NOW, ZoneOffset.UTC));
+        Headers parkedForTheLlm = parkedBy("llm_service");
+        Headers parkedForTheStore = parkedBy("mongodb");
+        Headers parkedForAStranger = parkedBy("no_such_breaker");
+
+        breaker.breaker().open();
+        assertThat(byHeader.capacity()).as("the store's work may still flow").isEqualTo(8);
+        assertThat(byHeader.mustWait(record(parkedForTheLlm))).isTrue();
+        assertThat(byHeader.holdFor(record(parkedForTheLlm))).isPositive();
+        assertThat(byHeader.mustWait(record(parkedForTheStore))).as("not held by the LLM's breaker").isFalse();
+        assertThat(byHeader.mustWait(record(parkedForAStranger))).as("an unknown name: the fallback").isTrue();
+        assertThat(byHeader.mustWait(record(new RecordHeaders()))).as("no name: the fallback").isTrue();
+
+        store.breaker().open();
+        assertThat(byHeader.capacity()).as("every breaker open").isZero();
+
+        breaker.breaker().close();
+        store.breaker().halfOpen();
+        assertThat(byHeader.capacity()).as("one of them due a trial: one at a time").isEqualTo(1);
+        assertThat(byHeader.mustWait(record(parkedForTheLlm))).isFalse();
+    }
+
+    private static Headers parkedBy(String breaker) {
+        Headers headers = new RecordHeaders();
+        WorkHeaders.set(headers, WorkHeaders.BREAKER, breaker);
+        return headers;
     }
 
     private static ConsumerRecord<byte[], byte[]> record(Headers headers) {
