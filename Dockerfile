@@ -9,11 +9,13 @@ WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
 COPY embedded/pom.xml embedded/
+COPY testkit/pom.xml testkit/
 COPY core/pom.xml core/
 COPY ingest-api/pom.xml ingest-api/
 COPY qa-worker/pom.xml qa-worker/
 COPY breaker-state/pom.xml breaker-state/
 COPY crawler-worker/pom.xml crawler-worker/
+COPY bench/pom.xml bench/
 COPY launcher/pom.xml launcher/
 RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q -pl launcher -am dependency:go-offline -DskipTests || true
 COPY . .
@@ -30,7 +32,7 @@ USER breakwater
 ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError" \
     BW_DATA_DIR=/app/data
 ENTRYPOINT ["java", "-jar", "/app/breakwater.jar"]
-CMD ["help"]
+CMD ["--help"]
 
 FROM runtime AS topics
 CMD ["topics"]

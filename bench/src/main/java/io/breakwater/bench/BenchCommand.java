@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
  * baseline measured in the same run on the same embedded broker. Prints {@code BENCH} and {@code RATIO} lines; a
  * full run of every part also writes {@code docs/benchmarks.md} (or the {@code --report} file). Asserts nothing.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "breakwater bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures what the resilience costs, against baselines.", "Each figure against a baseline"
                 + " measured in the same run on the same embedded broker. Prints BENCH and RATIO lines; a full run of"
                 + " every part writes docs/benchmarks.md."})
@@ -48,6 +48,11 @@ public final class BenchCommand implements Callable<Integer> {
     /** Prints to {@code out}. */
     public BenchCommand(PrintStream out) {
         this.out = out;
+    }
+
+    /** {@code breakwater bench}: the benchmarks' own program (the {@code breakwater} script runs it). */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchCommand(System.out)).execute(args));
     }
 
     /** @return the exit code; usage errors print to {@code out} */

@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.FreePort;
-import io.breakwater.embedded.junit.ServiceProcess;
-import io.breakwater.embedded.junit.TestSite;
+import io.breakwater.testkit.ServiceProcess;
+import io.breakwater.testkit.TestSite;
 
 /**
  * Peak resident memory (VmHWM) of each service run on its own, as {@code ./breakwater <service>} runs it (with the JVM

@@ -14,7 +14,7 @@ import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.LlmDouble;
+import io.breakwater.testkit.LlmDouble;
 import io.breakwater.qa.QaWorker;
 
 /**

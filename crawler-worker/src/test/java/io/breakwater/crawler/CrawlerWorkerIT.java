@@ -36,10 +36,10 @@ import io.breakwater.core.topic.Topics;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.TestSite;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.TestSite;
+import io.breakwater.testkit.TopicProbe;
 
 /** The crawler worker on the real broker and Mongo wire server, against a real local web site. */
 @ExtendWith(EmbeddedServersExtension.class)

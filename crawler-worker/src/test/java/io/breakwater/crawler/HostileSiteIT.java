@@ -34,10 +34,10 @@ import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.TestSite;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.TestSite;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * Issue 12's misbehaving sites, driven from outside: a job record on {@code crawl.jobs}, the real worker on the real

@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
-import io.breakwater.embedded.junit.TestSite;
+import io.breakwater.testkit.TestSite;
 
 class PageExtractorTest {
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.time.OutsideTime;
-import io.breakwater.embedded.junit.TestSite;
+import io.breakwater.testkit.TestSite;
 
 /** Fetching as a careful citizen, against a real local site. */
 class PageFetcherTest {

@@ -20,8 +20,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
 
 /** With API keys and a rate limit: who may ask, who may read, and how fast. */
 @ExtendWith(EmbeddedServersExtension.class)

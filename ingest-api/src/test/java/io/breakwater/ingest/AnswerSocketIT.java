@@ -32,9 +32,9 @@ import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.TopicProbe;
 
 /** Answers pushed over a websocket; the test plays the worker, storing and publishing outcomes itself. */
 @ExtendWith(EmbeddedServersExtension.class)

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * Two requests for one id at the same moment, as issue 12 reproduced it: exactly one is accepted, and the question is

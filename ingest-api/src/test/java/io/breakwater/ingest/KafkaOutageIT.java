@@ -21,7 +21,7 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.embedded.EmbeddedKafkaBroker;
 import io.breakwater.embedded.EmbeddedMongo;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.TopicProbe;
 
 /** The API while Kafka is away and after it returns: on a broker of its own, which the test stops and restarts. */
 class KafkaOutageIT {

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.FreezableProxy;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.FreezableProxy;
 
 /**
  * What the API holds for the outside world, and what it does beyond: a frozen MongoDB, too many websockets, many

@@ -10,7 +10,6 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.breakwater.bench.BenchCommand;
 import io.breakwater.core.config.ConfigException;
 import io.breakwater.core.config.Settings;
 import picocli.CommandLine;
@@ -27,7 +26,8 @@ import picocli.CommandLine.Command;
         description = "Keeps an LLM-backed question-answering pipeline answering, and losing nothing, when its"
                 + " dependencies fail.",
         footer = {"", "Settings come from BW_* environment variables, or a properties file named by BW_CONFIG_FILE;"
-                + " README.md lists them. 'breakwater <command> --help' describes a command."})
+                + " README.md lists them. 'breakwater <command> --help' describes a command.", "",
+                "Benchmarks: 'breakwater bench --help' (a program of their own, not in the service's jar)."})
 public final class Breakwater implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Breakwater.class);
@@ -56,7 +56,6 @@ public final class Breakwater implements Runnable {
         cli.addSubcommand(new HealthCommand(once, out));
         cli.addSubcommand(new BreakerCommand(once, out));
         cli.addSubcommand(new DeadLetterCommand(once, out));
-        cli.addSubcommand(new BenchCommand(out));
         cli.addSubcommand(new CommandLine.HelpCommand());
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));

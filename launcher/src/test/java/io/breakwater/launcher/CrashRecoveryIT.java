@@ -42,11 +42,11 @@ import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.FreePort;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.ServiceProcess;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.ServiceProcess;
+import io.breakwater.testkit.TopicProbe;
 
 /** Hard kills ({@code kill -9}) at moments nobody chose, then restarts: nothing accepted is lost or answered twice. */
 @ExtendWith(EmbeddedServersExtension.class)

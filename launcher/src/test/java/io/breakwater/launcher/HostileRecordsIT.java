@@ -34,7 +34,7 @@ import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * Random bytes, random JSON and random headers, Breakwater's own {@code bw.*} among them, produced with a plain Kafka

@@ -26,12 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.FreePort;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.ServiceProcess;
-import io.breakwater.embedded.junit.TestSite;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.ServiceProcess;
+import io.breakwater.testkit.TestSite;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * Each service run as operators run it, one process per service, scraped at {@code /metrics} while its breaker

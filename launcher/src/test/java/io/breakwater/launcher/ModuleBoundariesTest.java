@@ -29,9 +29,14 @@ class ModuleBoundariesTest {
             "qa-worker", List.of("io.breakwater.core", "io.breakwater.qa"),
             "breaker-state", List.of("io.breakwater.core", "io.breakwater.state"),
             "crawler-worker", List.of("io.breakwater.core", "io.breakwater.crawler"),
+            // The test kit drives the product from outside: servers, doubles, probes; never a service's classes.
+            "testkit", List.of("io.breakwater.embedded", "io.breakwater.testkit"),
             // The benchmarks measure the services as they are, beside the launcher, not through it.
-            "bench", List.of("io.breakwater.core", "io.breakwater.embedded", "io.breakwater.ingest", "io.breakwater.qa",
-                    "io.breakwater.state", "io.breakwater.bench"));
+            "bench", List.of("io.breakwater.core", "io.breakwater.embedded", "io.breakwater.testkit",
+                    "io.breakwater.ingest", "io.breakwater.qa", "io.breakwater.state", "io.breakwater.bench"),
+            // What a service's jar carries: the services and the embedded servers, no benchmark and no test double.
+            "launcher", List.of("io.breakwater.core", "io.breakwater.embedded", "io.breakwater.ingest",
+                    "io.breakwater.qa", "io.breakwater.crawler", "io.breakwater.state", "io.breakwater.launcher"));
 
     private static final Pattern BREAKWATER_IMPORT = Pattern.compile("^import (static )?(io\\.breakwater\\.[\\w.]+);", Pattern.MULTILINE);
 

@@ -34,9 +34,9 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.TestSite;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.TestSite;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * The pipeline's main scenarios against the real thing: Kafka from the official {@code apache/kafka} image (the

@@ -22,9 +22,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.TestSite;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.TestSite;
+import io.breakwater.testkit.TopicProbe;
 
 /** The whole pipeline as {@code ./breakwater up} runs it: embedded servers, ingest API and QA worker in one JVM. */
 class PipelineIT {

@@ -27,11 +27,11 @@ import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.LlmDouble.Mode;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.LlmDouble.Mode;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * Thousands of questions while the LLM keeps failing in every way it can (500s, refused connections, hangs past the

@@ -25,9 +25,9 @@ import io.breakwater.core.park.DeadLetterQueue;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.QuestionStore;
-import io.breakwater.embedded.junit.FreezableProxy;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.LlmDouble.Mode;
+import io.breakwater.testkit.FreezableProxy;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.LlmDouble.Mode;
 
 /**
  * The QA worker against hostile input and partial failures (issue 12): records, headers and answers that do not fit,

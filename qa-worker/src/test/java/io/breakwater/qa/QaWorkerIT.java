@@ -34,9 +34,9 @@ import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.QuestionRecord;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
-import io.breakwater.embedded.junit.FreezableProxy;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.LlmDouble.Mode;
+import io.breakwater.testkit.FreezableProxy;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.LlmDouble.Mode;
 
 class QaWorkerIT extends QaWorkerTesting {
 

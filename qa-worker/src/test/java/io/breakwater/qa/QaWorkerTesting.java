@@ -29,11 +29,11 @@ import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.FreezableProxy;
-import io.breakwater.embedded.junit.LlmDouble;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.FreezableProxy;
+import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.TopicProbe;
 
 /** What every QA worker test shares: one broker and MongoDB per class, a run of its own per test, the worker's helpers. */
 @ExtendWith(EmbeddedServersExtension.class)

@@ -37,9 +37,9 @@ import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.TopicProbe;
 
 @ExtendWith(EmbeddedServersExtension.class)
 class DeadLetterQueueIT {

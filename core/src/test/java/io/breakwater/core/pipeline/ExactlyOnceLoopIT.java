@@ -29,9 +29,9 @@ import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topic;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.TopicSpec;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.TopicProbe;
 
 @ExtendWith(EmbeddedServersExtension.class)
 class ExactlyOnceLoopIT {

@@ -29,8 +29,8 @@ import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topic;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.TopicSpec;
-import io.breakwater.embedded.junit.EmbeddedKafkaCluster;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedKafkaCluster;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * A transaction that Kafka stops answering halfway: the broker's client connections are frozen between the batch's

@@ -20,8 +20,8 @@ import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.event.Source;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
 
 @ExtendWith(EmbeddedServersExtension.class)
 class QuestionStoreIT {

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
-import io.breakwater.embedded.junit.EmbeddedServers;
-import io.breakwater.embedded.junit.EmbeddedServersExtension;
+import io.breakwater.testkit.EmbeddedServers;
+import io.breakwater.testkit.EmbeddedServersExtension;
 
 @ExtendWith(EmbeddedServersExtension.class)
 class TopicAdminIT {

@@ -20,8 +20,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.breakwater.embedded.junit.EmbeddedKafkaCluster;
-import io.breakwater.embedded.junit.TopicProbe;
+import io.breakwater.testkit.EmbeddedKafkaCluster;
+import io.breakwater.testkit.TopicProbe;
 
 /**
  * The fault-injection suite's cluster ({@link EmbeddedKafkaCluster}): three brokers, replication factor 3, min ISR 2; a

@@ -21,7 +21,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.breakwater.core.event.EventJson;
-import io.breakwater.embedded.junit.TestSite;
+import io.breakwater.testkit.TestSite;
 
 /**
  * The inputs of a fault-injection run: questions (a quarter through {@code POST /api/v1/questions} with chosen ids,

@@ -1,4 +1,4 @@
-package io.breakwater.embedded.junit;
+package io.breakwater.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

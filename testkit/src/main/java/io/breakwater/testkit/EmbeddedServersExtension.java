@@ -1,4 +1,4 @@
-package io.breakwater.embedded.junit;
+package io.breakwater.testkit;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
