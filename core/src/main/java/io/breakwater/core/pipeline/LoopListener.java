@@ -6,8 +6,8 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Told what an {@link ExactlyOnceLoop} did: each record handled, each batch committed, each record skipped. Only
- * what committed is reported as committed: an aborted transaction reports nothing, so a record handled twice after a
+ * Told what an {@link ExactlyOnceLoop} did: each record handled, each batch committed, each record skipped. A batch
+ * is reported once it has committed: an aborted transaction reports nothing, so a record handled twice after a
  * failure counts once. The loop's metrics ({@link LoopMetrics}) subscribe here, so the loop need not know which
  * topics are parked or dead letters.
  *
@@ -28,7 +28,11 @@ interface LoopListener {
     default void committed(CommittedBatch batch) {
     }
 
-    /** A record was passed over with nothing sent, not even a dead letter. */
+    /**
+     * A worker passed a record over with nothing sent, not even a dead letter. Told when decided, before the commit
+     * (as the skipped-records metric always counted): if that transaction fails, the record is skipped, and told,
+     * again.
+     */
     default void skipped(ConsumerRecord<byte[], byte[]> record) {
     }
 
