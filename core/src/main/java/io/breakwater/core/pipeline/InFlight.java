@@ -39,6 +39,11 @@ final class InFlight<R> {
         boolean isEmpty() {
             return offsets.isEmpty();
         }
+
+        /** How many input records the batch moves past. */
+        long inputs() {
+            return inputsByTopic.values().stream().mapToLong(Long::longValue).sum();
+        }
     }
 
     private final Map<TopicPartition, ArrayDeque<Pending<R>>> partitions = new HashMap<>();

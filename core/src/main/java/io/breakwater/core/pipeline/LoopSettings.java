@@ -14,8 +14,10 @@ import java.util.Objects;
  * @param transactionalId stable per instance: a restarted instance aborts what its predecessor left open
  * @param concurrency records handled at once, each on its own worker thread
  * @param commitInterval the longest a handled record waits for its transaction while others are still in hand
- * @param parkedTopic where the handler parks work, if it does (for metrics: records sent there are counted as
- *     parked, records read from there as replayed), or null
+ * @param parkedTopic where the handler parks work, if it does, or null. Records read from it keep their Breakwater
+ *     headers (the pipeline wrote them; from any other topic they are distrusted); a loop that reads it alone sends a
+ *     held record to its end instead of holding the partition; and the loop's metrics count records sent there as
+ *     parked, records read from there as replayed
  */
 public record LoopSettings(String name, List<String> inputTopics, String deadLetterTopic, String groupId,
                            String transactionalId, int concurrency, Duration commitInterval, String parkedTopic) {

@@ -16,10 +16,11 @@ import org.junit.jupiter.api.Test;
 import io.breakwater.core.config.KafkaSettings;
 
 /**
- * Review evidence (issue 12): {@code ExactlyOnceLoop.newProducer} constructs a KafkaProducer and calls
- * initTransactions; when that throws (Kafka away: TimeoutException after max.block.ms) the producer is never closed.
- * The loop now calls newProducer again and again while Kafka is away (resync() every backoff, commit() at every
- * commit, replaceProducer()), so each failed attempt leaks a producer with its network thread.
+ * Review evidence (issue 12): the loop's producer (now made by {@link TransactionalCommitter}) is constructed and then
+ * calls initTransactions; when that throws (Kafka away: TimeoutException after max.block.ms) the producer was never
+ * closed. The committer makes producers again and again while Kafka is away (at every commit, and when it replaces
+ * one), so each failed attempt would leak a producer with its network thread. {@code TransactionalCommitterTest}
+ * holds the same promise without a network.
  */
 class ExactlyOnceLoopProducerLeakTest {
 

@@ -45,7 +45,8 @@ class ExactlyOnceLoopStalledTransactionIT {
 
     @Test
     void shouldCommitTheBatchOnceWhenKafkaStopsAnsweringDuringItsTransactionAndComesBack() throws Exception {
-        Logger loopLog = (Logger) LoggerFactory.getLogger(ExactlyOnceLoop.class);
+        // The loop's whole package: the committer logs a call that timed out, the loop the batch it handles again.
+        Logger loopLog = (Logger) LoggerFactory.getLogger(ExactlyOnceLoop.class.getPackageName());
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         loopLog.addAppender(logged);
