@@ -1,37 +1,23 @@
 package io.breakwater.crawler;
 
 import java.net.http.HttpClient;
-import java.time.Clock;
 import java.util.List;
 import java.util.function.Consumer;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import com.mongodb.client.MongoClient;
-
-import io.breakwater.core.breaker.BreakerFleet;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Dependencies;
-import io.breakwater.core.config.FleetSettings;
-import io.breakwater.core.config.KafkaSettings;
-import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawlUrl;
 import io.breakwater.core.event.EventJson;
-import io.breakwater.core.kafka.KafkaClients;
-import io.breakwater.core.park.ParkSettings;
-import io.breakwater.core.park.Parking;
-import io.breakwater.core.park.RateLimiter;
 import io.breakwater.core.park.ReplayAdmission;
-import io.breakwater.core.pipeline.WorkerLoops;
 import io.breakwater.core.store.CrawlStore;
-import io.breakwater.core.store.MongoConnections;
-import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
+import io.breakwater.core.worker.WorkerContext;
+import io.breakwater.core.worker.WorkerDefinition;
+import io.breakwater.core.worker.WorkerRuntime;
+import io.breakwater.core.worker.WorkerSettings;
 
 /**
  * The crawler worker: consumes {@code crawl.jobs}, fetches each page through its host's breaker, stores it in
@@ -42,18 +28,11 @@ import io.breakwater.core.topic.Topics;
  */
 public final class CrawlerWorker implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(CrawlerWorker.class);
-
-    private final MongoClient mongo;
-    private final BreakerFleet fleetBreakers;
-    private final WorkerLoops<CrawlHandler.Outcome> loops;
+    private final WorkerRuntime<CrawlHandler.Outcome> runtime;
     private final HostBreakers breakers;
 
-    private CrawlerWorker(MongoClient mongo, BreakerFleet fleetBreakers, WorkerLoops<CrawlHandler.Outcome> loops,
-                          HostBreakers breakers) {
-        this.mongo = mongo;
-        this.fleetBreakers = fleetBreakers;
-        this.loops = loops;
+    private CrawlerWorker(WorkerRuntime<CrawlHandler.Outcome> runtime, HostBreakers breakers) {
+        this.runtime = runtime;
         this.breakers = breakers;
     }
 
@@ -64,50 +43,10 @@ public final class CrawlerWorker implements AutoCloseable {
      * @throws io.breakwater.core.config.ConfigException if a setting is wrong
      */
     public static CrawlerWorker start(Settings settings, Consumer<Throwable> onFailure) {
-        KafkaSettings kafka = KafkaSettings.from(settings);
-        MongoSettings mongoSettings = MongoSettings.from(settings);
-        Topics topics = Topics.from(settings);
-        CrawlerWorkerSettings worker = CrawlerWorkerSettings.from(settings);
-        CrawlerSettings crawler = CrawlerSettings.from(settings);
-        FleetSettings fleet = FleetSettings.from(settings);
-        ParkSettings park = ParkSettings.from(settings, "crawler");
-        Clock clock = Clock.systemUTC();
-        try (Admin admin = KafkaClients.createAdmin(kafka, "breakwater-crawler-worker-admin")) {
-            TopicAdmin.ensure(admin, topics.all());
-        }
-        String instance = settings.instanceId();
-        BreakerPolicy.Identity identity = new BreakerPolicy.Identity(instance, clock.instant());
-        BreakerPolicy mongoBreaker = new BreakerPolicy(BreakerSettings.from(settings, Dependencies.MONGODB), identity,
-                fleet.share(), fleet.latencyWindow(), clock);
-        // The fleet's view first; each host's breaker joins it when the host is first crawled.
-        BreakerFleet fleetBreakers = BreakerFleet.join(kafka, topics, fleet, instance, "breakwater-crawler",
-                List.of(mongoBreaker));
-        HostBreakers breakers = new HostBreakers(settings, crawler, identity, fleet, clock, fleetBreakers::add,
-                fleetBreakers::remove);
-        HttpClient client = PageFetcher.newClient(crawler);
-        PageFetcher fetcher = new PageFetcher(client, AddressGuard.resolvingWithDns(crawler.allowedHosts()),
-                new RobotsRules(client, crawler, clock), new HostPacer(), crawler);
-        MongoClient mongo = MongoConnections.open(mongoSettings);
-        CrawlStore store = new CrawlStore(mongo.getDatabase(mongoSettings.database()));
-        Parking parking = new Parking(topics.crawlJobsParked().name(), topics.crawlJobsDeadLetter().name(), park, clock);
-        CrawlHandler handler = new CrawlHandler(topics, store, breakers, mongoBreaker, fetcher, parking,
-                worker.maxRecordBytes(), clock);
-        WorkerLoops.Spec loops = new WorkerLoops.Spec("crawler", topics.crawlJobs().name(),
-                topics.crawlJobsParked().name(), topics.crawlJobsDeadLetter().name(), worker.groupId(), instance,
-                worker.concurrency(), worker.maxInFlight(), worker.commitInterval());
-        try {
-            WorkerLoops<CrawlHandler.Outcome> running = WorkerLoops.start(loops, kafka, handler,
-                    ReplayAdmission.perRecord(record -> breakers.existing(hostOf(record.value())), worker.maxInFlight(),
-                            new RateLimiter(park.replayRatePerSecond(), System::nanoTime), clock), onFailure);
-            log.info("Crawler worker {} consuming {} as group {}, replaying {}; {}", instance, topics.crawlJobs().name(),
-                    worker.groupId(), topics.crawlJobsParked().name(), crawler.allowedHosts().isEmpty()
-                            ? "internal addresses refused" : "internal addresses refused except " + crawler.allowedHosts());
-            return new CrawlerWorker(mongo, fleetBreakers, running, breakers);
-        } catch (RuntimeException e) {
-            fleetBreakers.close();
-            mongo.close();
-            throw e;
-        }
+        // Read first: a bad setting stops the start before anything connects.
+        Definition definition = new Definition(CrawlerWorkerSettings.from(settings), CrawlerSettings.from(settings));
+        WorkerRuntime<CrawlHandler.Outcome> runtime = WorkerRuntime.start(settings, definition, onFailure);
+        return new CrawlerWorker(runtime, definition.breakers);
     }
 
     /** The breaker of {@code host}, if it has been crawled. */
@@ -116,14 +55,12 @@ public final class CrawlerWorker implements AutoCloseable {
     }
 
     public boolean isRunning() {
-        return loops.isRunning();
+        return runtime.isRunning();
     }
 
     @Override
     public void close() {
-        loops.close();
-        fleetBreakers.close();
-        mongo.close();
+        runtime.close();
     }
 
     /** The host a parked job is for, or "" if it cannot be read (it is dead-lettered when handled). */
@@ -132,6 +69,68 @@ public final class CrawlerWorker implements AutoCloseable {
             return CrawlUrl.host(EventJson.decode(value, CrawlJob.class).url());
         } catch (RuntimeException e) {
             return "";
+        }
+    }
+
+    /** The crawler worker as the runtime runs it: a breaker per host, made as hosts are first crawled. */
+    private static final class Definition implements WorkerDefinition<CrawlHandler.Outcome> {
+
+        private final CrawlerWorkerSettings worker;
+        private final CrawlerSettings crawler;
+        private HostBreakers breakers;
+
+        Definition(CrawlerWorkerSettings worker, CrawlerSettings crawler) {
+            this.worker = worker;
+            this.crawler = crawler;
+        }
+
+        @Override
+        public String name() {
+            return "crawler";
+        }
+
+        @Override
+        public String title() {
+            return "Crawler worker";
+        }
+
+        @Override
+        public String settingsPrefix() {
+            return "crawler";
+        }
+
+        @Override
+        public WorkerSettings workerSettings(Settings settings) {
+            return worker.loops();
+        }
+
+        @Override
+        public WorkTopics topics(Topics topics) {
+            return new WorkTopics(topics.crawlJobs().name(), topics.crawlJobsParked().name(),
+                    topics.crawlJobsDeadLetter().name());
+        }
+
+        @Override
+        public List<BreakerSettings> dependencies() {
+            return List.of(Dependencies.MONGODB);
+        }
+
+        @Override
+        public Parts<CrawlHandler.Outcome> assemble(WorkerContext context) {
+            // Each host's breaker joins the fleet when the host is first crawled.
+            breakers = new HostBreakers(context.settings(), crawler, context.identity(), context.fleetSettings(),
+                    context.clock(), context.fleet()::add, context.fleet()::remove);
+            HostBreakers hosts = breakers;
+            HttpClient client = PageFetcher.newClient(crawler);
+            PageFetcher fetcher = new PageFetcher(client, AddressGuard.resolvingWithDns(crawler.allowedHosts()),
+                    new RobotsRules(client, crawler, context.clock()), new HostPacer(), crawler);
+            CrawlHandler handler = new CrawlHandler(context.topics(), new CrawlStore(context.database()), hosts,
+                    context.breaker(Dependencies.MONGODB), fetcher, context.parking(), worker.maxRecordBytes(),
+                    context.clock());
+            ReplayAdmission replay = ReplayAdmission.perRecord(record -> hosts.existing(hostOf(record.value())),
+                    worker.maxInFlight(), context.replayRate(), context.clock());
+            return new Parts<>(handler, replay, List.of(), crawler.allowedHosts().isEmpty()
+                    ? "internal addresses refused" : "internal addresses refused except " + crawler.allowedHosts());
         }
     }
 }

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.config.WorkerGroups;
+import io.breakwater.core.worker.WorkerSettings;
 
 /**
  * The crawler worker's loop settings.
@@ -17,6 +18,11 @@ import io.breakwater.core.config.WorkerGroups;
  */
 public record CrawlerWorkerSettings(String groupId, int concurrency, int maxInFlight, Duration commitInterval,
                                     int maxRecordBytes) {
+
+    /** The figures the worker runtime's loops take. */
+    public WorkerSettings loops() {
+        return new WorkerSettings(groupId, concurrency, maxInFlight, commitInterval, maxRecordBytes);
+    }
 
     public static CrawlerWorkerSettings from(Settings settings) {
         CrawlerWorkerSettings worker = new CrawlerWorkerSettings(

@@ -5,6 +5,7 @@ import java.time.Duration;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.pipeline.LoopSettings;
+import io.breakwater.core.worker.WorkerSettings;
 
 /**
  * How the QA worker consumes.
@@ -39,6 +40,11 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
         if (maxRecordBytes < 1024) {
             throw Settings.invalid("qa.max.record.bytes", maxRecordBytes, "at least 1024");
         }
+    }
+
+    /** The figures the worker runtime's loops take. */
+    public WorkerSettings loops() {
+        return new WorkerSettings(groupId, concurrency, maxInFlight, commitInterval, maxRecordBytes);
     }
 
     public static QaWorkerSettings from(Settings settings) {
