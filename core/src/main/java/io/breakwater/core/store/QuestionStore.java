@@ -1,9 +1,13 @@
 package io.breakwater.core.store;
 
+import static io.breakwater.core.store.QuestionDocuments.date;
+import static io.breakwater.core.store.QuestionDocuments.instant;
+import static io.breakwater.core.store.QuestionDocuments.outcomeUpdate;
+import static io.breakwater.core.store.QuestionDocuments.toRecord;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,10 +26,8 @@ import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 
 import io.breakwater.core.event.AnswerEvent;
-import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.event.QuestionStatus;
-import io.breakwater.core.event.Source;
 
 /**
  * Every question's status and answer in MongoDB's {@value #COLLECTION} collection, one document per id. Writes are
@@ -187,7 +189,7 @@ public final class QuestionStore {
 
     /**
      * Records questions as parked, in one round trip. A question that has an answer stays answered even so (see
-     * {@link #toRecord}): a replayed question that found its answer stored is never parked, but two loops may race on
+     * {@link QuestionDocuments#toRecord}): a replayed question that found its answer stored is never parked, but two loops may race on
      * one id. Every write here is filtered on {@code _id} alone, so that any server, the embedded one included, finds
      * the document by its index instead of scanning the collection.
      */
@@ -313,7 +315,7 @@ public final class QuestionStore {
     }
 
     public Optional<QuestionRecord> find(String id) {
-        return Optional.ofNullable(questions.find(Filters.eq("_id", id)).first()).map(QuestionStore::toRecord);
+        return Optional.ofNullable(questions.find(Filters.eq("_id", id)).first()).map(QuestionDocuments::toRecord);
     }
 
     /**
@@ -341,75 +343,5 @@ public final class QuestionStore {
                     record.sources(), record.answeredBy(), record.answeredAt()));
         }
         return answered;
-    }
-
-    private static Bson outcomeUpdate(AnswerEvent outcome) {
-        Instant at = outcome.answeredAt() == null ? Instant.now() : outcome.answeredAt();
-        List<Bson> updates = new ArrayList<>();
-        updates.add(Updates.set("status", outcome.status().wireName()));
-        updates.add(Updates.set("answeredAt", date(at)));
-        updates.add(Updates.set("updatedAt", date(Instant.now())));
-        updates.add(Updates.setOnInsert("submittedAt", date(at)));
-        updates.add(Updates.unset("parkCount"));
-        updates.add(Updates.unset("nextAttemptAt"));
-        if (outcome.question() != null) {
-            updates.add(Updates.set("question", outcome.question()));
-        }
-        if (outcome.status() == QuestionStatus.ANSWERED) {
-            updates.add(Updates.set("answer", outcome.answer()));
-            updates.add(Updates.set("sources", outcome.sources().stream()
-                    .map(source -> new Document("url", source.url()).append("title", source.title())).toList()));
-            Document by = new Document("kind", outcome.answeredBy().kind()).append("model", outcome.answeredBy().model());
-            if (outcome.answeredBy().withoutContext() != null) {
-                by.append("withoutContext", outcome.answeredBy().withoutContext());
-            }
-            updates.add(Updates.set("answeredBy", by));
-            updates.add(Updates.unset("reason"));
-        } else {
-            updates.add(Updates.set("reason", outcome.reason()));
-            // A failure may replace an answer stored before a commit that could not publish it: an answer left
-            // behind would still read as answered.
-            updates.add(Updates.unset("answer"));
-            updates.add(Updates.unset("sources"));
-            updates.add(Updates.unset("answeredBy"));
-        }
-        return Updates.combine(updates);
-    }
-
-    /**
-     * A stored question as it reads. An answer, once stored, is final: a question that has one reads as answered
-     * whatever a later, racing park wrote over its status, so it is never answered twice.
-     */
-    private static QuestionRecord toRecord(Document document) {
-        List<Source> sources = new ArrayList<>();
-        for (Document source : document.getList("sources", Document.class, List.of())) {
-            sources.add(new Source(source.getString("url"), source.getString("title")));
-        }
-        Document by = document.get("answeredBy", Document.class);
-        QuestionStatus status = document.getString("answer") != null && by != null ? QuestionStatus.ANSWERED
-                : QuestionStatus.fromWireName(document.getString("status"));
-        return new QuestionRecord(
-                document.getString("_id"),
-                status,
-                document.getString("question"),
-                document.getString("answer"),
-                sources,
-                by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model"),
-                        by.getString("withoutContext")),
-                document.getString("reason"),
-                document.getInteger("parkCount"),
-                instant(document.getDate("nextAttemptAt")),
-                instant(document.getDate("submittedAt")),
-                instant(document.getDate("answeredAt")),
-                instant(document.getDate("updatedAt")),
-                document.getString("owner"));
-    }
-
-    private static Date date(Instant instant) {
-        return Date.from(instant);
-    }
-
-    private static Instant instant(Date date) {
-        return date == null ? null : date.toInstant();
     }
 }
