@@ -25,6 +25,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.health.BreakerCause;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.health.LatencyWindow;
 
 /**
  * Calls one dependency through Failsafe: Retry (outermost) → CircuitBreaker → Timeout (per attempt), and keeps the

@@ -24,7 +24,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import io.breakwater.core.breaker.BreakerFamilies;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerState;
+import io.breakwater.core.health.BreakerState;
 
 /**
  * This process's metrics, in Prometheus's maintained 1.x client: the JVM's, and every breaker the process runs

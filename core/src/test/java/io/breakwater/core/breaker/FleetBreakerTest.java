@@ -15,6 +15,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.health.BreakerCause;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.health.LatencyWindow;
 
 /** How one instance's breaker follows the fleet's view and operators' overrides (handed in directly here). */
 class FleetBreakerTest {
