@@ -25,6 +25,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.breakwater.core.breaker.BreakerFamilies;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.kafka.ConsumerLagReporter;
 
 /**
  * This process's metrics, in Prometheus's maintained 1.x client: the JVM's, and every breaker the process runs
@@ -87,6 +88,13 @@ public final class ProcessMetrics {
                         + " in coarse buckets so that the family stays a few series")
                 .labelNames("family", "outcome")
                 .classicOnly().classicUpperBounds(FAMILY_LATENCY_BUCKETS)
+                .register(REGISTRY);
+        GaugeWithCallback.builder().name("breakwater_consumer_lag")
+                .help("Records between each consumer's position and its partition's end, as of its last fetch:"
+                        + " work waiting. Per consumer group, client, topic and partition")
+                .labelNames("group", "client", "topic", "partition")
+                .callback(callback -> ConsumerLagReporter.lags().forEach((key, lag) ->
+                        callback.call(lag, key.get(0), key.get(1), key.get(2), key.get(3))))
                 .register(REGISTRY);
     }
 
