@@ -22,6 +22,7 @@ import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawlUrl;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.park.ParkSettings;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.park.RateLimiter;
@@ -80,7 +81,7 @@ public final class CrawlerWorker implements AutoCloseable {
                 fleet.share(), fleet.latencyWindow(), clock);
         // The fleet's view first; each host's breaker joins it when the host is first crawled.
         BreakerFleet fleetBreakers = BreakerFleet.join(kafka, topics, fleet, instance, "breakwater-crawler",
-                List.of(mongoBreaker));
+                List.of(mongoBreaker), ProcessMetrics.fleetMembers());
         HostBreakers breakers = new HostBreakers(settings, crawler, identity, fleet, clock, fleetBreakers::add,
                 fleetBreakers::remove);
         HttpClient client = PageFetcher.newClient(crawler);

@@ -19,6 +19,7 @@ import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.park.ParkSettings;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.park.RateLimiter;
@@ -90,7 +91,7 @@ public final class QaWorker implements AutoCloseable {
                 fleet.share(), fleet.latencyWindow(), clock);
         // The fleet's view first: a restarted worker starts where the fleet is, not with failures of its own.
         BreakerFleet breakers = BreakerFleet.join(kafka, topics, fleet, settings.instanceId(), "breakwater-qa",
-                List.of(llmBreaker, mongoBreaker));
+                List.of(llmBreaker, mongoBreaker), ProcessMetrics.fleetMembers());
         // Every crawled page, searchable before the first question is taken.
         PageIndex pages = PageIndex.following(kafka, topics.crawlPages(), "breakwater-qa-pages-" + settings.instanceId(),
                 Duration.ofSeconds(30));
