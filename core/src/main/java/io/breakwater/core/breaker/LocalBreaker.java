@@ -164,7 +164,7 @@ final class LocalBreaker {
         }
     }
 
-    /** Opens it because of failures counted elsewhere too (the fleet's). */
+    /** Opens it, for {@code why} (failures counted across the fleet, or other evidence). */
     void open(BreakerCause why) {
         cause = why;
         breaker.open();
