@@ -17,10 +17,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;

@@ -15,11 +15,11 @@ import java.util.concurrent.TimeUnit;
 
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.BreakerReporter;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.ingest.IngestApi;
 import io.breakwater.state.BreakerStateApp;

@@ -9,9 +9,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.testkit.LlmDouble;

@@ -15,12 +15,12 @@ import org.HdrHistogram.Histogram;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
-import io.breakwater.core.breaker.BreakerCause;
-import io.breakwater.core.breaker.BreakerEvent;
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerOverride;
-import io.breakwater.core.breaker.BreakerState;
-import io.breakwater.core.breaker.LatencyWindow;
+import io.breakwater.core.health.BreakerCause;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.health.LatencyWindow;
 
 /**
  * Everything the breaker-state app knows about one breaker: each reporting instance's latest report (and latest

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.kafka.ConsumerLagReporter;
 import io.breakwater.core.kafka.KafkaClients;
-import io.breakwater.core.metrics.ConsumerLagReporter;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
 

@@ -18,13 +18,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.breakwater.core.breaker.BreakerEvent;
 import io.breakwater.core.breaker.BreakerFamilies;
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerOverride;
-import io.breakwater.core.breaker.LatencyWindow;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.MalformedEventException;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.health.LatencyWindow;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
 

@@ -10,7 +10,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 
 import io.breakwater.core.breaker.BreakerFamilies;
-import io.breakwater.core.breaker.BreakerHealth;
+import io.breakwater.core.health.BreakerHealth;
 import io.breakwater.core.metrics.ProcessMetrics;
 
 /**

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.breakwater.core.breaker.BreakerCause;
-import io.breakwater.core.breaker.BreakerEvent;
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerOverride;
-import io.breakwater.core.breaker.BreakerState;
-import io.breakwater.core.breaker.LatencyWindow;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerCause;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.health.LatencyWindow;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.Topics;
 

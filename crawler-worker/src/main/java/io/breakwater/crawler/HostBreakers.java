@@ -12,11 +12,11 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.health.BreakerState;
 
 /**
  * One breaker per crawled host, {@code crawler:<host>}, made when the host is first crawled, so one dead site does

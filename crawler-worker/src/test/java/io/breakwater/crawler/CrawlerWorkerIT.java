@@ -23,17 +23,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawlStatus;
 import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
 import io.breakwater.testkit.EmbeddedServers;

@@ -11,10 +11,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.health.BreakerState;
 
 /** Per-host breakers stay bounded however many hosts outsiders name, without forgetting a dead one. */
 class HostBreakersTest {

@@ -22,13 +22,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawlStatus;
 import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.CrawlStore;

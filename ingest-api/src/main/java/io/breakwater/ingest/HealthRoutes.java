@@ -9,11 +9,11 @@ import java.util.TreeMap;
 import com.fasterxml.jackson.core.type.TypeReference;
 
 import io.breakwater.core.breaker.BreakerFamilies;
-import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerState;
 import io.javalin.http.Context;
 
 /**

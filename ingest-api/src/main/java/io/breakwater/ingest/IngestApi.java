@@ -11,9 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Dependencies;
@@ -21,11 +19,14 @@ import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.metrics.ProcessMetrics;
-import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.CrawlStore;
+import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;

@@ -24,14 +24,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;

@@ -9,8 +9,8 @@ import java.util.TreeMap;
 
 import org.junit.jupiter.api.Test;
 
-import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
 
 /** /health's breakers part stays the seed's shape, and its size does not grow with the hosts crawled. */
 class HealthRoutesTest {

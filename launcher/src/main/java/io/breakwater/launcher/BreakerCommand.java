@@ -13,9 +13,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
-import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;

@@ -17,12 +17,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import io.breakwater.core.breaker.BreakerFamilies;
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.topic.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

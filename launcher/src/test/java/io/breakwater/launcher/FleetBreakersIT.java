@@ -30,11 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.breakwater.core.breaker.BreakerCause;
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerState;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerCause;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;

@@ -10,8 +10,8 @@ import java.util.TreeMap;
 
 import org.junit.jupiter.api.Test;
 
-import io.breakwater.core.breaker.BreakerHealth;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
 
 /** {@code breakwater health} summarises per-host breakers; {@code --all} lists them. */
 class HealthCommandTest {

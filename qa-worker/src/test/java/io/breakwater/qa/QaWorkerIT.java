@@ -16,7 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.breakwater.core.breaker.BreakerOverride;
+import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.TopicAdmin;

@@ -123,9 +123,9 @@ abstract class QaWorkerTesting {
     }
 
     /** An operator's override of {@code breaker}, as {@code breakwater breaker} publishes it. */
-    void override(String breaker, io.breakwater.core.breaker.BreakerOverride.Mode mode) {
-        io.breakwater.core.breaker.BreakerOverride override = new io.breakwater.core.breaker.BreakerOverride(
-                io.breakwater.core.breaker.BreakerOverride.SCHEMA_VERSION, breaker, mode, "test", Instant.now(), "test");
+    void override(String breaker, io.breakwater.core.health.BreakerOverride.Mode mode) {
+        io.breakwater.core.health.BreakerOverride override = new io.breakwater.core.health.BreakerOverride(
+                io.breakwater.core.health.BreakerOverride.SCHEMA_VERSION, breaker, mode, "test", Instant.now(), "test");
         probe.publish(topics.breakerControl().name(), breaker.getBytes(StandardCharsets.UTF_8), EventJson.encode(override));
     }
 

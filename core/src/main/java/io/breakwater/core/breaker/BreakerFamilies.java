@@ -9,6 +9,8 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
+import io.breakwater.core.health.BreakerState;
+
 /**
  * Breakers made one per outside name ({@code crawler:<host>}, one per crawled host) form a family. A family's
  * members can be as many as the hosts outsiders name, so metrics and /health show each family as a summary of

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.concurrent.DaemonThreads;
 import io.breakwater.core.config.KafkaSettings;
+import io.breakwater.core.health.BreakerEvent;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topic;
 

@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.topic.TopicFollower;
 import io.breakwater.core.topic.Topics;
 

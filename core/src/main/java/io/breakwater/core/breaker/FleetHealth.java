@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.event.EventJson;
+import io.breakwater.core.health.BreakerHealth;
 import io.breakwater.core.topic.Topic;
 import io.breakwater.core.topic.TopicFollower;
 

@@ -10,7 +10,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
 
 import io.breakwater.core.config.KafkaSettings;
-import io.breakwater.core.metrics.ConsumerLagReporter;
 
 /**
  * Client properties for Breakwater's producers, consumers and admin clients. The settings' pass-through client

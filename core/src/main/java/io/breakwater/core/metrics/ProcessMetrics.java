@@ -23,8 +23,11 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import io.breakwater.core.breaker.BreakerFamilies;
+import io.breakwater.core.breaker.BreakerFleet;
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.breaker.BreakerState;
+import io.breakwater.core.breaker.CallListener;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.kafka.ConsumerLagReporter;
 
 /**
  * This process's metrics, in Prometheus's maintained 1.x client: the JVM's, and every breaker the process runs
@@ -33,13 +36,30 @@ import io.breakwater.core.breaker.BreakerState;
  * made per outside name ({@code crawler:<host>}) is summarised in a constant number of series (see
  * {@link BreakerFamilies}: counts by state in {@code breakwater_breakers}, its worst few by name, calls summed under
  * {@code crawler:*}), however many hosts are crawled. The pipeline's own
- * metrics ({@link PipelineMetrics}) and consumer lag ({@link ConsumerLagReporter}) register here too. Breakers join with {@link #track} and leave with {@link #untrack};
- * several services in one process (as under {@code breakwater up}) share the one registry. Thread-safe.
+ * metrics ({@link PipelineMetrics}) and consumer lag ({@link ConsumerLagReporter}) register here too. Breakers join
+ * with {@link #track} and leave with {@link #untrack} (a {@link BreakerFleet} does both through
+ * {@link #fleetMembers}); their calls come in through a {@link CallListener} each, so the breakers know nothing of
+ * metrics. Several services in one process (as under {@code breakwater up}) share the one registry. Thread-safe.
  */
 public final class ProcessMetrics {
 
     private static final PrometheusRegistry REGISTRY = new PrometheusRegistry();
+    /** The breakers followed, in the order they came (a later one with the same name and instance wins). */
     private static final Set<BreakerPolicy> BREAKERS = new CopyOnWriteArraySet<>();
+    /** What each followed breaker tells of its calls. */
+    private static final Map<BreakerPolicy, CallListener> CALL_LISTENERS = new ConcurrentHashMap<>();
+    /** Follows the breakers of an instance's fleet as they join and leave. */
+    private static final BreakerFleet.Members FLEET_MEMBERS = new BreakerFleet.Members() {
+        @Override
+        public void joined(BreakerPolicy breaker) {
+            track(breaker);
+        }
+
+        @Override
+        public void left(BreakerPolicy breaker) {
+            untrack(breaker);
+        }
+    };
     /** Seconds, from a fast cache hit to a slow LLM answer. */
     static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
     private static final Histogram CALL_SECONDS;
@@ -88,6 +108,13 @@ public final class ProcessMetrics {
                 .labelNames("family", "outcome")
                 .classicOnly().classicUpperBounds(FAMILY_LATENCY_BUCKETS)
                 .register(REGISTRY);
+        GaugeWithCallback.builder().name("breakwater_consumer_lag")
+                .help("Records between each consumer's position and its partition's end, as of its last fetch:"
+                        + " work waiting. Per consumer group, client, topic and partition")
+                .labelNames("group", "client", "topic", "partition")
+                .callback(callback -> ConsumerLagReporter.lags().forEach((key, lag) ->
+                        callback.call(lag, key.get(0), key.get(1), key.get(2), key.get(3))))
+                .register(REGISTRY);
     }
 
     private ProcessMetrics() {
@@ -97,16 +124,22 @@ public final class ProcessMetrics {
         return REGISTRY;
     }
 
+    /** What a {@link BreakerFleet} tells as its breakers join and leave: {@link #track} and {@link #untrack}. */
+    public static BreakerFleet.Members fleetMembers() {
+        return FLEET_MEMBERS;
+    }
+
+    /** Shows {@code breaker} in the metrics, and listens to its calls, until {@link #untrack}. */
     public static void track(BreakerPolicy breaker) {
         BREAKERS.add(breaker);
-        Optional<String> family = BreakerFamilies.family(breaker.name());
-        breaker.observeCalls(family.isPresent()
-                ? (outcome, nanos) -> FAMILY_CALL_SECONDS.labelValues(family.get(), outcome).observe(nanos / 1e9)
-                : (outcome, nanos) -> CALL_SECONDS.labelValues(breaker.name(), outcome).observe(nanos / 1e9));
+        CALL_LISTENERS.computeIfAbsent(breaker, ProcessMetrics::listenTo);
     }
 
     public static void untrack(BreakerPolicy breaker) {
-        breaker.observeCalls(null);
+        CallListener listener = CALL_LISTENERS.remove(breaker);
+        if (listener != null) {
+            breaker.removeCallListener(listener);
+        }
         if (!BREAKERS.remove(breaker)) {
             return;
         }
@@ -121,6 +154,15 @@ public final class ProcessMetrics {
         for (String outcome : List.of("success", "failure", "timeout")) {
             CALL_SECONDS.remove(breaker.name(), outcome);
         }
+    }
+
+    private static CallListener listenTo(BreakerPolicy breaker) {
+        Optional<String> family = BreakerFamilies.family(breaker.name());
+        CallListener listener = family.isPresent()
+                ? (outcome, nanos) -> FAMILY_CALL_SECONDS.labelValues(family.get(), outcome).observe(nanos / 1e9)
+                : (outcome, nanos) -> CALL_SECONDS.labelValues(breaker.name(), outcome).observe(nanos / 1e9);
+        breaker.onCall(listener);
+        return listener;
     }
 
     /** The registry in Prometheus's text format, for a {@code /metrics} endpoint. */

@@ -6,14 +6,14 @@ import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
-import io.breakwater.core.breaker.BreakerEvent;
-import io.breakwater.core.breaker.BreakerHealth;
-import io.breakwater.core.breaker.BreakerOverride;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.QuestionEvent;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
 
 /**
  * The catalogue of Breakwater's topics: each name with its serdes and creation settings. Names come from

@@ -21,6 +21,7 @@ import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.kafka.KafkaClients;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.park.ParkSettings;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.park.RateLimiter;
@@ -88,7 +89,8 @@ public final class WorkerRuntime<R> implements AutoCloseable {
                     fleetSettings.latencyWindow(), clock));
         }
         BreakerFleet fleet = BreakerFleet.join(kafka, topics, fleetSettings, instance,
-                "breakwater-" + definition.settingsPrefix(), List.copyOf(breakers.values()));
+                "breakwater-" + definition.settingsPrefix(), List.copyOf(breakers.values()),
+                ProcessMetrics.fleetMembers());
         MongoClient mongo = null;
         WorkerDefinition.Parts<R> parts = null;
         try {

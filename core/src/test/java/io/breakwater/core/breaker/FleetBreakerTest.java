@@ -2,29 +2,38 @@ package io.breakwater.core.breaker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.health.BreakerCause;
+import io.breakwater.core.health.BreakerEvent;
+import io.breakwater.core.health.BreakerHealth;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.health.LatencyWindow;
 
-/** How one instance's breaker follows the fleet's view and operators' overrides (handed in directly here). */
+/**
+ * How one instance's breaker follows the fleet's view and operators' overrides (handed in directly here). Time is a
+ * {@link ManualClock} that the tests move; only Failsafe's own open delay (60 s here, never crossed) is real.
+ */
 class FleetBreakerTest {
 
-    private static final Instant NOW = Instant.now();
+    private static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
     private static final BreakerSettings SETTINGS = new BreakerSettings("llm_service", 5, 1, Duration.ofSeconds(60),
             Duration.ofSeconds(5), 0, Duration.ofMillis(1), Duration.ofMillis(2));
 
+    private final ManualClock clock = new ManualClock(NOW);
     private final AtomicInteger calls = new AtomicInteger();
-    private final List<BreakerEvent> events = new ArrayList<>();
+    private final List<BreakerEvent> events = new CopyOnWriteArrayList<>();
     private final BreakerPolicy policy = policy("worker-1", NOW.minusSeconds(600));
 
     @Test
@@ -51,9 +60,10 @@ class FleetBreakerTest {
     @Test
     void shouldCloseAgainWhenTheInstanceTryingTheDependencyRecovered() {
         policy.onClusterHealth(health(Map.of("worker-2", tripped(NOW.plusSeconds(50)))));
+        clock.advance(Duration.ofSeconds(1));
         policy.onClusterHealth(new BreakerHealth(1, "llm_service", BreakerState.CLOSED, true, false, null, null, null,
-                0, 5, 0, 0, 0, 0, null, null, null, null, null, Instant.now(), null, null, null,
-                Map.of("worker-2", view(BreakerState.CLOSED, BreakerCause.TRIAL_SUCCEEDED, 0, null)), Instant.now()));
+                0, 5, 0, 0, 0, 0, null, null, null, null, null, clock.instant(), null, null, null,
+                Map.of("worker-2", view(BreakerState.CLOSED, BreakerCause.TRIAL_SUCCEEDED, 0, null)), clock.instant()));
 
         assertThat(policy.state()).isEqualTo(BreakerState.CLOSED);
         assertThat(policy.call(this::succeeding)).isEqualTo("ok");
@@ -67,12 +77,65 @@ class FleetBreakerTest {
 
         failOnce();
         assertThat(policy.breaker().isClosed()).as("3 + 1 of 5").isTrue();
+        // The fleet's next view has counted this instance's failure too, so the next call need not wait for it.
+        clock.advance(Duration.ofMillis(300));
+        policy.onClusterHealth(health(Map.of("worker-1", ours(1), "worker-2", view(BreakerState.CLOSED,
+                BreakerCause.HEALTHY, 2, null), "worker-3", view(BreakerState.CLOSED, BreakerCause.HEALTHY, 1, null))));
         failOnce();
 
         assertThat(policy.breaker().isOpen()).as("2 + 1 + 2 of 5").isTrue();
         assertThat(calls).hasValue(2);
         assertThat(lastTransition().cause()).isEqualTo(BreakerCause.FAILURES);
         assertThat(events).anySatisfy(event -> assertThat(event.kind()).isEqualTo(BreakerEvent.Kind.FAILURES));
+    }
+
+    @Test
+    void shouldWaitForTheFleetToCountItsFailuresBeforeCallingAgain() throws InterruptedException {
+        policy.onClusterHealth(health(Map.of("worker-2", view(BreakerState.CLOSED, BreakerCause.HEALTHY, 1, null))));
+        failOnce();
+
+        Thread next = new Thread(this::failOnce);
+        next.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> next.getState() == Thread.State.TIMED_WAITING);
+        assertThat(calls).as("waiting for the fleet's count, not calling").hasValue(1);
+        clock.advance(FleetFollower.FLEET_SYNC);
+        policy.fleetNewsApplied();
+        next.join(5_000);
+
+        assertThat(calls).as("the fleet said nothing within its time: the call went ahead").hasValue(2);
+    }
+
+    @Test
+    void shouldRefuseTheNextCallWhenTheFleetCountedEnoughFailuresWhileItWaited() throws InterruptedException {
+        policy.onClusterHealth(health(Map.of("worker-2", view(BreakerState.CLOSED, BreakerCause.HEALTHY, 1, null))));
+        failOnce();
+
+        Thread next = new Thread(this::failOnce);
+        next.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> next.getState() == Thread.State.TIMED_WAITING);
+        clock.advance(Duration.ofMillis(300));
+        policy.onClusterHealth(health(Map.of("worker-1", ours(1), "worker-2", view(BreakerState.CLOSED,
+                BreakerCause.HEALTHY, 4, null))));
+        policy.fleetNewsApplied();
+        next.join(5_000);
+
+        assertThat(policy.breaker().isOpen()).as("1 here + 4 elsewhere of 5").isTrue();
+        assertThat(calls).as("refused rather than one more failure").hasValue(1);
+    }
+
+    @Test
+    void shouldTryItselfWhenTheInstanceItFollowedWentQuietPastItsTrialTime() {
+        policy.onClusterHealth(health(Map.of("worker-2", tripped(NOW.plusSeconds(50)))));
+        assertThat(policy.state()).isEqualTo(BreakerState.OPEN);
+
+        // Its trial time plus the grace (the call timeout and 5 s) passes without a verdict.
+        clock.advance(Duration.ofSeconds(61));
+        policy.refresh();
+
+        assertThat(policy.allowance()).isEqualTo(BreakerPolicy.Allowance.TRIAL);
+        assertThat(policy.call(this::succeeding)).isEqualTo("ok");
+        assertThat(policy.state()).isEqualTo(BreakerState.CLOSED);
+        assertThat(lastTransition().cause()).isEqualTo(BreakerCause.TRIAL_SUCCEEDED);
     }
 
     @Test
@@ -139,7 +202,7 @@ class FleetBreakerTest {
 
     private BreakerPolicy policy(String instance, Instant startedAt) {
         BreakerPolicy breaker = new BreakerPolicy(SETTINGS, new BreakerPolicy.Identity(instance, startedAt), true,
-                Duration.ofSeconds(60), Clock.tickMillis(ZoneOffset.UTC));
+                Duration.ofSeconds(60), clock);
         breaker.onEvent(events::add);
         return breaker;
     }
@@ -165,6 +228,12 @@ class FleetBreakerTest {
         return "ok";
     }
 
+    /** This instance's own report, as the fleet's view carries it back. */
+    private BreakerHealth.InstanceView ours(long failures) {
+        return new BreakerHealth.InstanceView(BreakerState.CLOSED, BreakerCause.HEALTHY, failures, failures, null, null,
+                NOW.minusSeconds(600), clock.instant());
+    }
+
     private static BreakerHealth.InstanceView tripped(Instant openUntil) {
         return view(BreakerState.OPEN, BreakerCause.FAILURES, 5, openUntil);
     }
@@ -174,9 +243,10 @@ class FleetBreakerTest {
                 openUntil, NOW.minusSeconds(300), NOW);
     }
 
-    private static BreakerHealth health(Map<String, BreakerHealth.InstanceView> instances) {
+    private BreakerHealth health(Map<String, BreakerHealth.InstanceView> instances) {
         boolean open = instances.values().stream().anyMatch(view -> view.state() == BreakerState.OPEN);
         return new BreakerHealth(1, "llm_service", open ? BreakerState.OPEN : BreakerState.CLOSED, !open, open, null,
-                null, null, 0, 5, 0, 0, 0, 0, null, null, null, null, null, null, null, null, null, instances, NOW);
+                null, null, 0, 5, 0, 0, 0, 0, null, null, null, null, null, null, null, null, null, instances,
+                clock.instant());
     }
 }

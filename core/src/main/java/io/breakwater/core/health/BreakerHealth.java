@@ -1,4 +1,4 @@
-package io.breakwater.core.breaker;
+package io.breakwater.core.health;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,7 +1,8 @@
-package io.breakwater.core.breaker;
+package io.breakwater.core.health;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Collection;
@@ -39,10 +40,13 @@ public final class LatencyWindow {
         return window;
     }
 
-    /** The calls of the last {@link #window}, ending at {@code nowNanos}, compressed and base64-encoded. */
-    public synchronized String encodedWindow(long nowNanos) {
-        intervals.addLast(new Interval(nowNanos, recorder.getIntervalHistogram()));
-        while (!intervals.isEmpty() && nowNanos - intervals.peekFirst().endNanos() > window.toNanos()) {
+    /**
+     * The calls of the last {@link #window}, ending at {@code now}, compressed and base64-encoded. Each call closes
+     * an interval at {@code now}; intervals that ended more than a window before it are dropped.
+     */
+    public synchronized String encodedWindow(Instant now) {
+        intervals.addLast(new Interval(now, recorder.getIntervalHistogram()));
+        while (!intervals.isEmpty() && Duration.between(intervals.peekFirst().end(), now).compareTo(window) > 0) {
             intervals.removeFirst();
         }
         Histogram sum = empty();
@@ -76,6 +80,6 @@ public final class LatencyWindow {
         return sum;
     }
 
-    private record Interval(long endNanos, Histogram histogram) {
+    private record Interval(Instant end, Histogram histogram) {
     }
 }

@@ -1,0 +1,52 @@
+package io.breakwater.core.breaker;
+
+import java.time.Instant;
+import java.util.Optional;
+
+import io.breakwater.core.health.BreakerOverride;
+
+/**
+ * The one place that decides a breaker's {@link Effective} state: an operator's override first (forced open, then
+ * disabled), then the fleet (our predecessor's open breaker, then another instance's hold), and only then this
+ * instance's Failsafe breaker. {@link BreakerPolicy}'s {@code call}, {@code attempt}, {@code allowance} and
+ * {@code state} all ask it, so they cannot disagree. Thread-safe: the override is a volatile field, and the rest is
+ * read from parts that are thread-safe themselves.
+ */
+final class StateResolver {
+
+    private final LocalBreaker local;
+    private final FleetFollower fleet;
+    private volatile BreakerOverride override;
+
+    StateResolver(LocalBreaker local, FleetFollower fleet) {
+        this.local = local;
+        this.fleet = fleet;
+    }
+
+    /** Applies an operator's override; {@code auto} removes it. */
+    void override(BreakerOverride newOverride) {
+        override = newOverride.isActive() ? newOverride : null;
+    }
+
+    /** Whether an operator's override (forced open, or disabled) decides instead of the breaker. */
+    boolean isOverridden() {
+        return override != null;
+    }
+
+    Effective resolve(Instant now) {
+        BreakerOverride forced = override;
+        if (forced != null) {
+            return forced.mode() == BreakerOverride.Mode.FORCE_OPEN ? new Effective.ForcedOpen(forced)
+                    : new Effective.Disabled(forced);
+        }
+        Optional<Instant> inherited = fleet.inheritedUntil(now);
+        if (inherited.isPresent()) {
+            return new Effective.Inherited(inherited.get());
+        }
+        Optional<Instant> held = fleet.heldUntil(now);
+        if (held.isPresent()) {
+            return new Effective.Held(held.get());
+        }
+        return local.resolve(now);
+    }
+}
