@@ -1,9 +1,9 @@
 package io.breakwater.core.crawl;
 
-import java.util.Locale;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+
+import io.breakwater.core.event.WireNames;
 
 /** Where a crawl job stands: {@code queued}, {@code parked}, {@code fetched}, {@code skipped} or {@code failed}. */
 public enum CrawlStatus {
@@ -20,16 +20,11 @@ public enum CrawlStatus {
 
     @JsonValue
     public String json() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireNames.of(this);
     }
 
     @JsonCreator
     public static CrawlStatus of(String value) {
-        for (CrawlStatus status : values()) {
-            if (status.json().equals(value)) {
-                return status;
-            }
-        }
-        throw new IllegalArgumentException("status must be queued, parked, fetched, skipped or failed, not '" + value + "'");
+        return WireNames.parse(CrawlStatus.class, "status", value);
     }
 }

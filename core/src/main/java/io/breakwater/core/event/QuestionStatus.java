@@ -1,7 +1,5 @@
 package io.breakwater.core.event;
 
-import java.util.Locale;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
@@ -18,16 +16,11 @@ public enum QuestionStatus {
 
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireNames.of(this);
     }
 
     @JsonCreator
     public static QuestionStatus fromWireName(String name) {
-        for (QuestionStatus status : values()) {
-            if (status.wireName().equals(name)) {
-                return status;
-            }
-        }
-        throw new IllegalArgumentException("status must be one of queued, parked, answered, failed but was '" + name + "'");
+        return WireNames.parse(QuestionStatus.class, "status", name);
     }
 }

@@ -1,9 +1,9 @@
 package io.breakwater.core.health;
 
-import java.util.Locale;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+
+import io.breakwater.core.event.WireNames;
 
 /** Why an instance's breaker is in its state. */
 public enum BreakerCause {
@@ -26,17 +26,12 @@ public enum BreakerCause {
 
     @JsonValue
     public String json() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireNames.of(this);
     }
 
     @JsonCreator
     public static BreakerCause of(String value) {
-        for (BreakerCause cause : values()) {
-            if (cause.json().equals(value)) {
-                return cause;
-            }
-        }
-        throw new IllegalArgumentException("unknown breaker cause '" + value + "'");
+        return WireNames.parse(BreakerCause.class, "cause", value);
     }
 
     /** Whether an instance in this state found the dependency failing itself, rather than following others. */

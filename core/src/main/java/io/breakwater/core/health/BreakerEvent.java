@@ -1,12 +1,13 @@
 package io.breakwater.core.health;
 
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonValue;
+
+import io.breakwater.core.event.WireNames;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
@@ -87,17 +88,12 @@ public record BreakerEvent(int schemaVersion, Kind kind, String breaker, String 
 
         @JsonValue
         public String json() {
-            return name().toLowerCase(Locale.ROOT);
+            return WireNames.of(this);
         }
 
         @JsonCreator
         public static Kind of(String value) {
-            for (Kind kind : values()) {
-                if (kind.json().equals(value)) {
-                    return kind;
-                }
-            }
-            throw new IllegalArgumentException("kind must be transition, failures or snapshot, not '" + value + "'");
+            return WireNames.parse(Kind.class, "kind", value);
         }
     }
 

@@ -1,12 +1,13 @@
 package io.breakwater.core.health;
 
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonValue;
+
+import io.breakwater.core.event.WireNames;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
@@ -47,17 +48,12 @@ public record BreakerOverride(int schemaVersion, String breaker, Mode mode, Stri
 
         @JsonValue
         public String json() {
-            return name().toLowerCase(Locale.ROOT);
+            return WireNames.of(this);
         }
 
         @JsonCreator
         public static Mode of(String value) {
-            for (Mode mode : values()) {
-                if (mode.json().equals(value)) {
-                    return mode;
-                }
-            }
-            throw new IllegalArgumentException("mode must be force_open, disabled or auto, not '" + value + "'");
+            return WireNames.parse(Mode.class, "mode", value);
         }
     }
 }

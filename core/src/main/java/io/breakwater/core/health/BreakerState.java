@@ -1,9 +1,9 @@
 package io.breakwater.core.health;
 
-import java.util.Locale;
-
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+
+import io.breakwater.core.event.WireNames;
 
 /** A breaker's state as operators see it: {@code closed}, {@code half_open} or {@code open}. */
 public enum BreakerState {
@@ -11,17 +11,12 @@ public enum BreakerState {
 
     @JsonValue
     public String json() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireNames.of(this);
     }
 
     @JsonCreator
     public static BreakerState of(String value) {
-        for (BreakerState state : values()) {
-            if (state.json().equals(value)) {
-                return state;
-            }
-        }
-        throw new IllegalArgumentException("state must be closed, half_open or open, not '" + value + "'");
+        return WireNames.parse(BreakerState.class, "state", value);
     }
 
     /** How bad it is, for folding instances together: open is worse than half-open, which is worse than closed. */
