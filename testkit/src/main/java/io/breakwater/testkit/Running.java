@@ -49,11 +49,6 @@ public final class Running implements AfterEachCallback, AutoCloseable {
         reported.add(failure);
     }
 
-    /** The failures reported so far, for a test that asserts on them before it ends. */
-    public List<Throwable> failures() {
-        return List.copyOf(reported);
-    }
-
     @Override
     public void afterEach(ExtensionContext context) {
         close();
@@ -79,7 +74,7 @@ public final class Running implements AfterEachCallback, AutoCloseable {
                 closeFailures.add(e);
             }
         }
-        List<Throwable> loopFailures = failures();
+        List<Throwable> loopFailures = List.copyOf(reported);
         reported.removeAll(loopFailures);
         if (closeFailures.isEmpty() && loopFailures.isEmpty()) {
             return;
