@@ -6,19 +6,17 @@ import static org.awaitility.Awaitility.await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.mongodb.client.MongoClient;
@@ -38,6 +36,7 @@ import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TestSite;
 import io.breakwater.testkit.TopicProbe;
 
@@ -45,30 +44,19 @@ import io.breakwater.testkit.TopicProbe;
 @ExtendWith(EmbeddedServersExtension.class)
 class CrawlerWorkerIT {
 
-    private final List<AutoCloseable> running = new ArrayList<>();
-    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    @RegisterExtension
+    final Running running = new Running();
+
     private TestSite site;
-    private MongoClient mongo;
     private CrawlStore store;
     private Topics topics;
     private TopicProbe probe;
+    private CrawlerWorker worker;
 
     @BeforeEach
     void startSite() {
-        site = TestSite.start();
+        site = running.add(TestSite.start());
         site.slowPageDelay(Duration.ofMillis(100));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        site.close();
-        if (mongo != null) {
-            mongo.close();
-        }
-        assertThat(failures).isEmpty();
     }
 
     @Test
@@ -127,7 +115,6 @@ class CrawlerWorkerIT {
 
         awaitStatus(site.url("/index.html"), CrawlStatus.FETCHED);
         dead.forEach(url -> awaitStatus(url, CrawlStatus.PARKED));
-        CrawlerWorker worker = (CrawlerWorker) running.get(running.size() - 1);
         await().atMost(Duration.ofSeconds(10)).until(() -> worker.hostBreaker("localhost") != null
                 && worker.hostBreaker("localhost").state() == BreakerState.OPEN);
         assertThat(worker.hostBreaker("127.0.0.1").state()).as("one dead site does not stop the others")
@@ -179,9 +166,10 @@ class CrawlerWorkerIT {
         Settings settings = Settings.of(values);
         topics = Topics.from(settings);
         probe = new TopicProbe(servers.bootstrapServers());
-        mongo = MongoConnections.open(new MongoSettings(settings.string("mongo.uri", servers.mongoUri()), run));
+        MongoClient mongo = running.add(MongoConnections.open(
+                new MongoSettings(settings.string("mongo.uri", servers.mongoUri()), run)));
         store = new CrawlStore(mongo.getDatabase(run));
-        running.add(CrawlerWorker.start(settings, failures::add));
+        worker = running.add(CrawlerWorker.start(settings, running::failed));
     }
 
     private void crawl(String url, int depth) {

@@ -12,13 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.mongodb.client.MongoClient;
 
@@ -36,6 +35,7 @@ import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
+import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TestSite;
 import io.breakwater.testkit.TopicProbe;
 
@@ -47,10 +47,10 @@ import io.breakwater.testkit.TopicProbe;
 @ExtendWith(EmbeddedServersExtension.class)
 class HostileSiteIT {
 
-    private final List<AutoCloseable> running = new ArrayList<>();
-    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    @RegisterExtension
+    final Running running = new Running();
+
     private TestSite site;
-    private MongoClient mongo;
     private CrawlStore store;
     private Topics topics;
     private TopicProbe probe;
@@ -58,19 +58,7 @@ class HostileSiteIT {
 
     @BeforeEach
     void startSite() {
-        site = TestSite.start();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        site.close();
-        if (mongo != null) {
-            mongo.close();
-        }
-        assertThat(failures).isEmpty();
+        site = running.add(TestSite.start());
     }
 
     @Test
@@ -185,10 +173,9 @@ class HostileSiteIT {
         Settings settings = Settings.of(values);
         topics = Topics.from(settings);
         probe = new TopicProbe(servers.bootstrapServers());
-        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
+        MongoClient mongo = running.add(MongoConnections.open(new MongoSettings(servers.mongoUri(), run)));
         store = new CrawlStore(mongo.getDatabase(run));
-        worker = CrawlerWorker.start(settings, failures::add);
-        running.add(worker);
+        worker = running.add(CrawlerWorker.start(settings, running::failed));
     }
 
     private void crawl(String url) {

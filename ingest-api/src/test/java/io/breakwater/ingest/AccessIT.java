@@ -11,54 +11,24 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
-import io.breakwater.testkit.EmbeddedServers;
-import io.breakwater.testkit.EmbeddedServersExtension;
 
 /** With API keys and a rate limit: who may ask, who may read, and how fast. */
-@ExtendWith(EmbeddedServersExtension.class)
 class AccessIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static final String QUESTION = "{\"question\": \"Who may ask?\"}";
 
-    private static IngestApi api;
-    private static String base;
-    private static com.mongodb.client.MongoClient mongo;
-    private static io.breakwater.core.store.QuestionStore store;
-
-    @BeforeAll
-    static void start(EmbeddedServers servers) {
-        String run = "access-" + UUID.randomUUID().toString().substring(0, 8);
-        api = IngestApi.start(Settings.of(Map.of(
-                "kafka.bootstrap", servers.bootstrapServers(),
-                "mongo.uri", servers.mongoUri(),
-                "mongo.database", run,
-                "topic.prefix", run + ".",
-                "api.host", "127.0.0.1",
-                "api.port", "0",
-                "api.keys", "k1-secret, k2-secret",
-                "rate.limit.per.second", "1",
-                "rate.limit.burst", "3")));
-        base = "http://127.0.0.1:" + api.port();
-        mongo = io.breakwater.core.store.MongoConnections.open(
-                new io.breakwater.core.config.MongoSettings(servers.mongoUri(), run));
-        store = new io.breakwater.core.store.QuestionStore(mongo.getDatabase(run));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        mongo.close();
-    }
+    @RegisterExtension
+    static final RunningApi api = RunningApi.with(Map.of(
+            "api.keys", "k1-secret, k2-secret",
+            "rate.limit.per.second", "1",
+            "rate.limit.burst", "3"));
 
     @Test
     void shouldTurnAwayWritesWithoutAValidKeyAndSayHowToSendOne() throws Exception {
@@ -91,7 +61,7 @@ class AccessIT {
     void shouldShowNoKeyAQuestionThatNoKeyAsked() throws Exception {
         // Published straight to Kafka and answered: the worker's document has no owner.
         String id = "straight-" + UUID.randomUUID();
-        store.recordOutcomes(java.util.List.of(io.breakwater.core.event.AnswerEvent.answered(id, "Whose?", "Nobody's.",
+        api.store().recordOutcomes(java.util.List.of(io.breakwater.core.event.AnswerEvent.answered(id, "Whose?", "Nobody's.",
                 java.util.List.of(), new io.breakwater.core.event.AnsweredBy("offline", "test"), java.time.Instant.now())));
 
         assertThat(send("GET", "/api/v1/questions/" + id, null, "X-API-Key", "k1-secret").statusCode()).isEqualTo(404);
@@ -124,7 +94,7 @@ class AccessIT {
     }
 
     private static HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).method(method,
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.base() + path)).method(method,
                 body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             request.header("Content-Type", "application/json");

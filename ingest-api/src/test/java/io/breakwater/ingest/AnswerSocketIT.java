@@ -8,64 +8,29 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.config.MongoSettings;
-import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionEvent;
-import io.breakwater.core.store.MongoConnections;
-import io.breakwater.core.store.QuestionStore;
-import io.breakwater.core.topic.Topics;
-import io.breakwater.testkit.EmbeddedServers;
-import io.breakwater.testkit.EmbeddedServersExtension;
-import io.breakwater.testkit.TopicProbe;
 
 /** Answers pushed over a websocket; the test plays the worker, storing and publishing outcomes itself. */
-@ExtendWith(EmbeddedServersExtension.class)
 class AnswerSocketIT {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private static IngestApi api;
-    private static Topics topics;
-    private static TopicProbe probe;
-    private static MongoClient mongo;
-    private static QuestionStore store;
-
-    @BeforeAll
-    static void start(EmbeddedServers servers) {
-        String run = "ws-" + UUID.randomUUID().toString().substring(0, 8);
-        Settings settings = Settings.of(Map.of("kafka.bootstrap", servers.bootstrapServers(), "mongo.uri",
-                servers.mongoUri(), "mongo.database", run, "topic.prefix", run + ".", "api.host", "127.0.0.1",
-                "api.port", "0"));
-        api = IngestApi.start(settings);
-        topics = Topics.from(settings);
-        probe = new TopicProbe(servers.bootstrapServers());
-        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
-        store = new QuestionStore(mongo.getDatabase(run));
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        mongo.close();
-    }
+    @RegisterExtension
+    static final RunningApi api = RunningApi.withDefaults();
 
     @Test
     void shouldPushAnswersThatExistAlreadyAtOnceAndTheOthersTheMomentTheyArrive() throws Exception {
@@ -114,15 +79,15 @@ class AnswerSocketIT {
     }
 
     private static String queued(String id) {
-        store.recordQueued(new QuestionEvent(id, "Question " + id, Instant.now()), Instant.now());
+        api.store().recordQueued(new QuestionEvent(id, "Question " + id, Instant.now()), Instant.now());
         return id;
     }
 
     private static void answer(String id) {
         AnswerEvent answer = AnswerEvent.answered(id, "Question " + id, "An answer to " + id, List.of(),
                 new AnsweredBy(AnsweredBy.OFFLINE, "test"), Instant.now());
-        store.recordOutcomes(List.of(answer));
-        probe.publish(topics.answers().name(), id.getBytes(StandardCharsets.UTF_8), EventJson.encode(answer));
+        api.store().recordOutcomes(List.of(answer));
+        api.probe().publish(api.topics().answers().name(), id.getBytes(StandardCharsets.UTF_8), EventJson.encode(answer));
     }
 
     /** A websocket client that keeps what it receives. */

@@ -16,54 +16,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
-import io.breakwater.core.config.Settings;
-import io.breakwater.core.topic.Topics;
-import io.breakwater.testkit.EmbeddedServers;
-import io.breakwater.testkit.EmbeddedServersExtension;
-import io.breakwater.testkit.TopicProbe;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two requests for one id at the same moment, as issue 12 reproduced it: exactly one is accepted, and the question is
  * on {@code qa.questions} once (what a worker reads, so it is answered once).
  */
-@ExtendWith(EmbeddedServersExtension.class)
 class ConcurrentIdsIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private static final int PAIRS = 100;
 
-    private static IngestApi api;
-    private static Topics topics;
-    private static TopicProbe probe;
-    private static String base;
-
-    @BeforeAll
-    static void start(EmbeddedServers servers) {
-        String run = "ids-" + UUID.randomUUID().toString().substring(0, 8);
-        Settings settings = Settings.of(Map.of(
-                "kafka.bootstrap", servers.bootstrapServers(),
-                "mongo.uri", servers.mongoUri(),
-                "mongo.database", run,
-                "topic.prefix", run + ".",
-                "api.host", "127.0.0.1",
-                "api.port", "0",
-                "api.keys", "k1,k2"));
-        api = IngestApi.start(settings);
-        topics = Topics.from(settings);
-        probe = new TopicProbe(servers.bootstrapServers());
-        base = "http://127.0.0.1:" + api.port();
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-    }
+    @RegisterExtension
+    static final RunningApi api = RunningApi.with(Map.of("api.keys", "k1,k2"));
 
     @Test
     void shouldAcceptExactlyOneOfTwoConcurrentPostsWithTheSameId() {
@@ -101,20 +68,20 @@ class ConcurrentIdsIT {
         List<String> accepted = done.stream().filter(response -> response.statusCode() == 202)
                 .map(response -> response.body().replaceAll(".*\"id\":\"([^\"]+)\".*", "$1")).distinct().toList();
         assertThat(accepted).as("every key accepted at least once").hasSize(PAIRS / 2);
-        Map<String, Long> onKafka = probe.readAll(topics.questions().name(), Duration.ofSeconds(2)).stream()
+        Map<String, Long> onKafka = api.probe().readAll(api.topics().questions().name(), Duration.ofSeconds(2)).stream()
                 .map(record -> new String(record.key(), StandardCharsets.UTF_8)).filter(accepted::contains)
                 .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
         assertThat(onKafka).hasSize(PAIRS / 2).allSatisfy((id, count) -> assertThat(count).as(id).isEqualTo(1L));
     }
 
     private static Map<String, Long> recordsPerId(String prefix) {
-        return probe.readAll(topics.questions().name(), Duration.ofSeconds(2)).stream()
+        return api.probe().readAll(api.topics().questions().name(), Duration.ofSeconds(2)).stream()
                 .map(record -> new String(record.key(), StandardCharsets.UTF_8)).filter(id -> id.startsWith(prefix))
                 .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
     }
 
     private static CompletableFuture<HttpResponse<String>> post(String body, String... headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + QuestionRoutes.PATH))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.base() + QuestionRoutes.PATH))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         for (int i = 0; i + 1 < headers.length; i += 2) {

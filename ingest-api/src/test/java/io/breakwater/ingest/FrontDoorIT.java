@@ -16,70 +16,30 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.config.MongoSettings;
-import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.health.BreakerHealth;
 import io.breakwater.core.health.BreakerState;
-import io.breakwater.core.store.MongoConnections;
-import io.breakwater.core.store.QuestionStore;
-import io.breakwater.core.topic.Topics;
-import io.breakwater.testkit.EmbeddedServers;
-import io.breakwater.testkit.EmbeddedServersExtension;
-import io.breakwater.testkit.TopicProbe;
 
 /**
  * What clients expect of the front door: retries that do not ask twice, long polls, the seed's synchronous ask,
  * and a limit on bodies. The test plays the worker: it stores and publishes outcomes itself.
  */
-@ExtendWith(EmbeddedServersExtension.class)
 class FrontDoorIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private static IngestApi api;
-    private static Topics topics;
-    private static TopicProbe probe;
-    private static MongoClient mongo;
-    private static QuestionStore store;
-    private static String base;
-
-    @BeforeAll
-    static void start(EmbeddedServers servers) {
-        String run = "door-" + UUID.randomUUID().toString().substring(0, 8);
-        Settings settings = Settings.of(Map.of(
-                "kafka.bootstrap", servers.bootstrapServers(),
-                "mongo.uri", servers.mongoUri(),
-                "mongo.database", run,
-                "topic.prefix", run + ".",
-                "api.host", "127.0.0.1",
-                "api.port", "0",
-                "api.ask.wait.seconds", "3",
-                "api.max.body.bytes", "4096"));
-        api = IngestApi.start(settings);
-        topics = Topics.from(settings);
-        probe = new TopicProbe(servers.bootstrapServers());
-        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
-        store = new QuestionStore(mongo.getDatabase(run));
-        base = "http://127.0.0.1:" + api.port();
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        mongo.close();
-    }
+    @RegisterExtension
+    static final RunningApi api = RunningApi.with(Map.of(
+            "api.ask.wait.seconds", "3",
+            "api.max.body.bytes", "4096"));
 
     @Test
     void shouldReturnTheSameQuestionForARetryWithTheSameIdempotencyKey() throws Exception {
@@ -92,7 +52,7 @@ class FrontDoorIT {
         String id = json(first).get("id").asText();
         assertThat(json(retry).get("id").asText()).isEqualTo(id);
         assertThat(retry.headers().firstValue("Idempotent-Replay")).contains("true");
-        assertThat(probe.readAll(topics.questions().name(), Duration.ofSeconds(1)))
+        assertThat(api.probe().readAll(api.topics().questions().name(), Duration.ofSeconds(1)))
                 .filteredOn(record -> new String(record.key(), StandardCharsets.UTF_8).equals(id))
                 .as("one question on Kafka, not two").hasSize(1);
     }
@@ -117,7 +77,7 @@ class FrontDoorIT {
         String id = json(post("/api/v1/questions", "{\"question\": \"Long poll?\"}")).get("id").asText();
         long start = System.nanoTime();
         CompletableFuture<HttpResponse<String>> poll = HTTP.sendAsync(HttpRequest.newBuilder(
-                URI.create(base + "/api/v1/questions/" + id + "?wait=20s")).GET().build(), HttpResponse.BodyHandlers.ofString());
+                URI.create(api.base() + "/api/v1/questions/" + id + "?wait=20s")).GET().build(), HttpResponse.BodyHandlers.ofString());
 
         await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !poll.isDone());
         answer(id, "Long poll?");
@@ -142,7 +102,7 @@ class FrontDoorIT {
 
     @Test
     void shouldAnswerTheSeedsSynchronousAskWithTheAnswer() throws Exception {
-        CompletableFuture<HttpResponse<String>> asked = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
+        CompletableFuture<HttpResponse<String>> asked = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(api.base()
                 + "/api/v1/qa/ask")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"What is Python?\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         QuestionEvent question = awaitQuestion("What is Python?");
@@ -156,11 +116,11 @@ class FrontDoorIT {
 
     @Test
     void shouldAnswerTheSeedsAskWithItsMessageOnceTheQuestionIsParked() throws Exception {
-        CompletableFuture<HttpResponse<String>> asked = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
+        CompletableFuture<HttpResponse<String>> asked = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(api.base()
                 + "/api/v1/qa/ask")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"Test question 3\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         QuestionEvent question = awaitQuestion("Test question 3");
-        probe.publish(topics.parkedQuestions().name(), question.id().getBytes(StandardCharsets.UTF_8), EventJson.encode(question));
+        api.probe().publish(api.topics().parkedQuestions().name(), question.id().getBytes(StandardCharsets.UTF_8), EventJson.encode(question));
 
         HttpResponse<String> response = asked.get();
         assertThat(response.statusCode()).isEqualTo(503);
@@ -170,7 +130,7 @@ class FrontDoorIT {
 
     @Test
     void shouldAnswerTheSeedsAskAtOnceWhileTheLlmBreakerIsOpenAndStillKeepTheQuestion() throws Exception {
-        probe.publish(topics.breakerHealth().name(), "llm_service".getBytes(StandardCharsets.UTF_8), EventJson.encode(
+        api.probe().publish(api.topics().breakerHealth().name(), "llm_service".getBytes(StandardCharsets.UTF_8), EventJson.encode(
                 new BreakerHealth(1, "llm_service", BreakerState.OPEN, false, true, List.of("worker-1"), List.of(),
                         List.of("worker-1"), 5, 5, 5, 0, 5, 0, 0.0, null, Instant.now(), Instant.now(),
                         Instant.now().plusSeconds(60), null, Instant.now(), null, null, Map.of(), Instant.now())));
@@ -183,11 +143,11 @@ class FrontDoorIT {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
             assertThat(json(response).get("error").asText()).isEqualTo(QuestionRoutes.LLM_UNAVAILABLE);
             String id = json(response).get("id").asText();
-            assertThat(probe.readAll(topics.questions().name(), Duration.ofSeconds(1)))
+            assertThat(api.probe().readAll(api.topics().questions().name(), Duration.ofSeconds(1)))
                     .as("the question is kept and will still be answered")
                     .anyMatch(record -> new String(record.key(), StandardCharsets.UTF_8).equals(id));
         } finally {
-            probe.publish(topics.breakerHealth().name(), "llm_service".getBytes(StandardCharsets.UTF_8), EventJson.encode(
+            api.probe().publish(api.topics().breakerHealth().name(), "llm_service".getBytes(StandardCharsets.UTF_8), EventJson.encode(
                     new BreakerHealth(1, "llm_service", BreakerState.CLOSED, true, false, List.of(), List.of(),
                             List.of("worker-1"), 0, 5, 6, 1, 5, 0, 16.7, Instant.now(), null, null, null, Instant.now(),
                             Instant.now(), null, null, Map.of(), Instant.now())));
@@ -207,7 +167,7 @@ class FrontDoorIT {
     void shouldRefuseAPostThatDoesNotSayItIsJsonWith415() throws Exception {
         for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
                 "application/json; charset=latin1", "application/jsonp"}) {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/questions"))
                     .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"CSRF?\"}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
 
@@ -215,12 +175,12 @@ class FrontDoorIT {
             assertThat(json(response).get("error").asText()).as(type)
                     .startsWith("Send the body as JSON with 'Content-Type: application/json'");
         }
-        HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/crawl"))
+        HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/crawl"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"urls\": [\"https://example.com/\"]}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(none.statusCode()).isEqualTo(415);
         assertThat(json(none).get("error").asText()).endsWith("the Content-Type was none.");
-        HttpResponse<String> utf8 = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+        HttpResponse<String> utf8 = HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/questions"))
                 .header("Content-Type", "Application/JSON; charset=UTF-8")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"JSON?\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -240,7 +200,7 @@ class FrontDoorIT {
     }
 
     private static QuestionEvent awaitQuestion(String text) {
-        List<ConsumerRecord<byte[], byte[]>> records = probe.readUntil(topics.questions().name(), read -> read.stream()
+        List<ConsumerRecord<byte[], byte[]>> records = api.probe().readUntil(api.topics().questions().name(), read -> read.stream()
                 .anyMatch(record -> EventJson.decode(record.value(), QuestionEvent.class).question().equals(text)),
                 Duration.ofSeconds(10));
         return records.stream().map(record -> EventJson.decode(record.value(), QuestionEvent.class))
@@ -251,12 +211,12 @@ class FrontDoorIT {
     private static void answer(String id, String question) {
         AnswerEvent answer = AnswerEvent.answered(id, question, "An answer to: " + question, List.of(),
                 new AnsweredBy(AnsweredBy.OFFLINE, "test"), Instant.now());
-        store.recordOutcomes(List.of(answer));
-        probe.publish(topics.answers().name(), id.getBytes(StandardCharsets.UTF_8), EventJson.encode(answer));
+        api.store().recordOutcomes(List.of(answer));
+        api.probe().publish(api.topics().answers().name(), id.getBytes(StandardCharsets.UTF_8), EventJson.encode(answer));
     }
 
     private static HttpResponse<String> post(String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.base() + path))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         for (int i = 0; i + 1 < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
@@ -265,7 +225,7 @@ class FrontDoorIT {
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static JsonNode json(HttpResponse<String> response) throws Exception {

@@ -9,70 +9,28 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.mongodb.client.MongoClient;
 
-import io.breakwater.core.config.MongoSettings;
-import io.breakwater.core.config.Settings;
 import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.event.Source;
-import io.breakwater.core.store.MongoConnections;
-import io.breakwater.core.store.QuestionStore;
-import io.breakwater.core.topic.Topics;
-import io.breakwater.testkit.EmbeddedServers;
-import io.breakwater.testkit.EmbeddedServersExtension;
-import io.breakwater.testkit.TopicProbe;
 
-@ExtendWith(EmbeddedServersExtension.class)
 class IngestApiIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private static IngestApi api;
-    private static Topics topics;
-    private static TopicProbe probe;
-    private static MongoClient mongo;
-    private static QuestionStore store;
-    private static String base;
-
-    @BeforeAll
-    static void start(EmbeddedServers servers) {
-        String run = "api-" + UUID.randomUUID().toString().substring(0, 8);
-        Settings settings = Settings.of(Map.of(
-                "kafka.bootstrap", servers.bootstrapServers(),
-                "mongo.uri", servers.mongoUri(),
-                "mongo.database", run,
-                "topic.prefix", run + ".",
-                "api.host", "127.0.0.1",
-                "api.port", "0"));
-        api = IngestApi.start(settings);
-        topics = Topics.from(settings);
-        probe = new TopicProbe(servers.bootstrapServers());
-        mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
-        store = new QuestionStore(mongo.getDatabase(run));
-        base = "http://127.0.0.1:" + api.port();
-    }
-
-    @AfterAll
-    static void stop() {
-        api.close();
-        mongo.close();
-    }
+    @RegisterExtension
+    static final RunningApi api = RunningApi.withDefaults();
 
     @Test
     void shouldAcceptAQuestionOntoKafkaAndShowItQueued() throws Exception {
@@ -84,7 +42,7 @@ class IngestApiIT {
         assertThat(body.get("status").asText()).isEqualTo("queued");
         assertThat(posted.headers().firstValue("Location")).contains("/api/v1/questions/" + id);
 
-        List<ConsumerRecord<byte[], byte[]>> events = probe.readUntil(topics.questions().name(),
+        List<ConsumerRecord<byte[], byte[]>> events = api.probe().readUntil(api.topics().questions().name(),
                 read -> read.stream().anyMatch(record -> new String(record.key()).equals(id)), Duration.ofSeconds(10));
         QuestionEvent event = events.stream().filter(record -> new String(record.key()).equals(id))
                 .map(record -> EventJson.decode(record.value(), QuestionEvent.class)).findFirst().orElseThrow();
@@ -100,7 +58,7 @@ class IngestApiIT {
     @Test
     void shouldShowTheAnswerAndItsSourcesOnceStored() throws Exception {
         String id = json(post("/api/v1/questions", "{\"question\": \"Why?\"}")).get("id").asText();
-        store.recordOutcomes(List.of(AnswerEvent.answered(id, "Why?", "Because.",
+        api.store().recordOutcomes(List.of(AnswerEvent.answered(id, "Why?", "Because.",
                 List.of(new Source("https://example.org/why", "Why")), new AnsweredBy(AnsweredBy.LLM, "m"), Instant.now())));
 
         JsonNode body = json(get("/api/v1/questions/" + id));
@@ -142,7 +100,7 @@ class IngestApiIT {
         String id = jobs.get(0).get("id").asText();
         assertThat(jobs.get(0).get("location").asText()).isEqualTo("/api/v1/crawl/" + id);
 
-        List<ConsumerRecord<byte[], byte[]>> events = probe.readAtLeast(topics.crawlJobs().name(), 2, Duration.ofSeconds(10));
+        List<ConsumerRecord<byte[], byte[]>> events = api.probe().readAtLeast(api.topics().crawlJobs().name(), 2, Duration.ofSeconds(10));
         assertThat(events).extracting(record -> new String(record.key()))
                 .contains("https://docs.example.com/harbour", "http://docs.example.com/tides");
         assertThat(EventJson.decode(events.get(0).value(), CrawlJob.class).depth()).isEqualTo(1);
@@ -202,7 +160,7 @@ class IngestApiIT {
     @Test
     void shouldAnswerUnknownPathsAndMethodsInJson() throws Exception {
         HttpResponse<String> unknown = get("/api/v1/nothing-here");
-        HttpResponse<String> wrongMethod = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+        HttpResponse<String> wrongMethod = HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/questions"))
                 .DELETE().build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(unknown.statusCode()).isEqualTo(404);
@@ -212,13 +170,13 @@ class IngestApiIT {
     }
 
     private static HttpResponse<String> post(String path, String body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path))
+        return HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static JsonNode json(HttpResponse<String> response) throws Exception {

@@ -12,79 +12,48 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
-import io.breakwater.testkit.EmbeddedServers;
-import io.breakwater.testkit.EmbeddedServersExtension;
-import io.breakwater.testkit.FreezableProxy;
 
 /**
  * What the API holds for the outside world, and what it does beyond: a frozen MongoDB, too many websockets, many
  * clients behind one proxy. MongoDB is reached through a proxy the test can freeze; 127.0.0.1 is a trusted proxy.
  */
-@ExtendWith(EmbeddedServersExtension.class)
 class LimitsIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
-    private static FreezableProxy mongoProxy;
-    private static IngestApi api;
-    private static String base;
-
-    @BeforeAll
-    static void start(EmbeddedServers servers) {
-        URI mongo = URI.create(servers.mongoUri());
-        mongoProxy = FreezableProxy.to(mongo.getHost(), mongo.getPort());
-        String run = "limits-" + UUID.randomUUID().toString().substring(0, 8);
-        api = IngestApi.start(Settings.of(Map.ofEntries(
-                Map.entry("kafka.bootstrap", servers.bootstrapServers()),
-                Map.entry("mongo.uri", "mongodb://127.0.0.1:" + mongoProxy.port()),
-                Map.entry("mongo.database", run),
-                Map.entry("topic.prefix", run + "."),
-                Map.entry("api.host", "127.0.0.1"),
-                Map.entry("api.port", "0"),
-                Map.entry("api.store.threads", "2"),
-                Map.entry("api.store.queue", "20"),
-                Map.entry("api.store.timeout.seconds", "1"),
-                Map.entry("api.ws.max", "3"),
-                Map.entry("api.ws.max.per.address", "2"),
-                Map.entry("api.trusted.proxies", "127.0.0.1, ::1"),
-                Map.entry("rate.limit.per.second", "0.1"),
-                Map.entry("rate.limit.burst", "1"))));
-        base = "http://127.0.0.1:" + api.port();
-    }
-
-    @AfterAll
-    static void stop() {
-        mongoProxy.thaw();
-        api.close();
-        mongoProxy.close();
-    }
+    @RegisterExtension
+    static final RunningApi api = RunningApi.with(Map.ofEntries(
+            Map.entry("api.store.threads", "2"),
+            Map.entry("api.store.queue", "20"),
+            Map.entry("api.store.timeout.seconds", "1"),
+            Map.entry("api.ws.max", "3"),
+            Map.entry("api.ws.max.per.address", "2"),
+            Map.entry("api.trusted.proxies", "127.0.0.1, ::1"),
+            Map.entry("rate.limit.per.second", "0.1"),
+            Map.entry("rate.limit.burst", "1"))).mongoBehindProxy();
 
     @Test
     void shouldKeepAnsweringLiveAndFailGetsFastWhileMongoDbIsFrozen() throws Exception {
-        mongoProxy.freeze();
+        api.mongoProxy().freeze();
         try {
             // More than Jetty has threads (250): before, each GET held one until MongoDB's 15 s read timeout.
             List<CompletableFuture<HttpResponse<String>>> gets = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
-                gets.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions/frozen-" + i))
+                gets.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/questions/frozen-" + i))
                         .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()));
             }
 
             long start = System.nanoTime();
-            HttpResponse<String> live = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health/live"))
+            HttpResponse<String> live = HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/health/live"))
                     .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
             assertThat(live.statusCode()).isEqualTo(200);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
@@ -98,14 +67,14 @@ class LimitsIT {
             }
 
             // Kafka has it: the record of it as queued may wait, the caller does not (long).
-            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/questions"))
+            HttpResponse<String> posted = HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/questions"))
                     .timeout(Duration.ofSeconds(8)).header("Content-Type", "application/json")
                     .header("X-Forwarded-For", "192.0.2.77")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"question\": \"While MongoDB sleeps?\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
         } finally {
-            mongoProxy.thaw();
+            api.mongoProxy().thaw();
         }
     }
 
@@ -151,7 +120,7 @@ class LimitsIT {
     }
 
     private static HttpResponse<String> crawl(String forwardedFor) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/crawl")).timeout(Duration.ofSeconds(10))
+        return HTTP.send(HttpRequest.newBuilder(URI.create(api.base() + "/api/v1/crawl")).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json").header("X-Forwarded-For", forwardedFor)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"urls\": []}")).build(), HttpResponse.BodyHandlers.ofString());
     }

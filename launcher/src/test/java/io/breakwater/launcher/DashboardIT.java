@@ -16,20 +16,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.breakwater.core.config.Settings;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
 import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.Running;
 import io.breakwater.ingest.IngestApi;
 import io.breakwater.qa.QaWorker;
 import io.breakwater.state.BreakerStateApp;
@@ -47,33 +47,23 @@ class DashboardIT {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> running = new ArrayList<>();
-    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        assertThat(failures).isEmpty();
-    }
+    @RegisterExtension
+    final Running running = new Running();
 
     @Test
     void shouldShowTheLlmBreakerAndTurnItOpenWhenTheLlmGoesDown(EmbeddedServers servers) throws Exception {
         Path browser = browser().orElse(null);
         Assumptions.assumeTrue(browser != null, "No headless Chromium on this machine (install Debian's chromium,"
                 + " which .ci/run does when it can, or set BW_CHROMIUM): the dashboard test is skipped");
-        LlmDouble llm = LlmDouble.start();
-        running.add(llm);
+        LlmDouble llm = running.add(LlmDouble.start());
         String run = "dash-" + UUID.randomUUID().toString().substring(0, 8);
         Settings settings = Settings.of(Map.of("kafka.bootstrap", servers.bootstrapServers(), "mongo.uri", servers.mongoUri(),
                 "mongo.database", run, "topic.prefix", run + ".", "qa.group", run, "state.dir", dir.resolve("state").toString(),
                 "llm.url", llm.baseUrl(), "llm.model", "m", "breaker.llm_service.retries", "0",
                 "breaker.snapshot.seconds", "1"));
-        running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), failures::add));
-        running.add(QaWorker.start(settings.with("instance.id", "worker-1"), failures::add));
-        IngestApi api = IngestApi.start(settings.with("api.port", "0").with("api.host", "127.0.0.1"));
-        running.add(api);
+        running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), running::failed));
+        running.add(QaWorker.start(settings.with("instance.id", "worker-1"), running::failed));
+        IngestApi api = running.add(IngestApi.start(settings.with("api.port", "0").with("api.host", "127.0.0.1")));
         String page = "http://127.0.0.1:" + api.port() + "/";
         await().atMost(Duration.ofSeconds(20)).until(() -> get(api, "/health").contains("\"llm_service\""));
 

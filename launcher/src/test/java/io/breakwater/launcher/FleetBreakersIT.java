@@ -19,12 +19,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,6 +38,7 @@ import io.breakwater.core.topic.Topics;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
 import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TopicProbe;
 import io.breakwater.ingest.IngestApi;
 import io.breakwater.qa.QaWorker;
@@ -57,16 +57,8 @@ class FleetBreakersIT {
     @TempDir
     Path stateDir;
 
-    private final List<AutoCloseable> running = new ArrayList<>();
-    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        assertThat(failures).isEmpty();
-    }
+    @RegisterExtension
+    final Running running = new Running();
 
     @Test
     void shouldShowTheLlmBreakerOpenOnHealthWhileTheLlmIsDownAndClosedAfterItsTrialCall(EmbeddedServers servers) throws Exception {
@@ -74,11 +66,9 @@ class FleetBreakersIT {
             // One call at a time, as the seed's manual test asked one question at a time.
             Settings settings = fleetSettings(servers, llm, Map.of("breaker.llm_service.open.seconds", "2",
                     "qa.concurrency", "1"));
-            running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), failures::add));
-            QaWorker worker = QaWorker.start(settings.with("instance.id", "worker-1"), failures::add);
-            running.add(worker);
-            IngestApi api = IngestApi.start(settings.with("api.port", "0").with("api.host", "127.0.0.1"));
-            running.add(api);
+            running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), running::failed));
+            QaWorker worker = running.add(QaWorker.start(settings.with("instance.id", "worker-1"), running::failed));
+            IngestApi api = running.add(IngestApi.start(settings.with("api.port", "0").with("api.host", "127.0.0.1")));
             await().atMost(Duration.ofSeconds(20)).until(() -> breakerOnHealth(api).isPresent());
             // Every breaker of the seed, retrieval's with its figures (5 failures).
             JsonNode vectorDb = await().atMost(Duration.ofSeconds(20)).until(
@@ -151,15 +141,13 @@ class FleetBreakersIT {
             Settings settings = fleetSettings(servers, llm, Map.of("qa.concurrency", "2",
                     "breaker.llm_service.open.seconds", "60", "breaker.share", Boolean.toString(share)));
             Topics topics = Topics.from(settings);
-            List<AutoCloseable> started = new ArrayList<>();
-            started.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), failures::add));
-            List<QaWorker> workers = new ArrayList<>();
-            for (int i = 1; i <= instances; i++) {
-                QaWorker worker = QaWorker.start(settings.with("instance.id", "worker-" + i), failures::add);
-                started.add(worker);
-                workers.add(worker);
-            }
-            try {
+            // A fleet of its own, stopped before the test's next outage starts another.
+            try (Running started = new Running()) {
+                started.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), running::failed));
+                List<QaWorker> workers = new ArrayList<>();
+                for (int i = 1; i <= instances; i++) {
+                    workers.add(started.add(QaWorker.start(settings.with("instance.id", "worker-" + i), running::failed)));
+                }
                 await().atMost(Duration.ofSeconds(30)).until(() -> healthRecord(servers, topics)
                         .filter(health -> health.instances().size() == instances).isPresent());
                 // A rebalance abandons calls in flight (and their successors repeat them): count only sharing's effect.
@@ -183,10 +171,6 @@ class FleetBreakersIT {
                 }
                 await().atMost(Duration.ofSeconds(5)).until(() -> llm.callLog().size() == calls);
                 return new Outage(calls, inFlightWhenTheThresholdWasReached(llm.callLog()));
-            } finally {
-                for (int i = started.size() - 1; i >= 0; i--) {
-                    started.get(i).close();
-                }
             }
         }
     }
@@ -201,11 +185,10 @@ class FleetBreakersIT {
             Settings settings = fleetSettings(servers, llm, Map.of("qa.concurrency", "1",
                     "breaker.llm_service.open.seconds", "3"));
             Topics topics = Topics.from(settings);
-            running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), failures::add));
+            running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), running::failed));
             List<QaWorker> workers = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
-                QaWorker worker = QaWorker.start(settings.with("instance.id", "worker-" + i), failures::add);
-                running.add(worker);
+                QaWorker worker = running.add(QaWorker.start(settings.with("instance.id", "worker-" + i), running::failed));
                 workers.add(worker);
             }
             Map<String, String> questions = new LinkedHashMap<>();
@@ -244,8 +227,8 @@ class FleetBreakersIT {
             llm.mode(LlmDouble.Mode.FAIL_500);
             Settings settings = fleetSettings(servers, llm, Map.of("breaker.llm_service.open.seconds", "60"));
             Topics topics = Topics.from(settings);
-            running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), failures::add));
-            QaWorker first = QaWorker.start(settings.with("instance.id", "worker-1"), failures::add);
+            running.add(BreakerStateApp.start(settings, Duration.ofSeconds(60), running::failed));
+            QaWorker first = QaWorker.start(settings.with("instance.id", "worker-1"), running::failed);
             Map<String, String> questions = new LinkedHashMap<>();
             for (int i = 0; i < 10; i++) {
                 questions.put("restart-" + i, "{\"id\":\"restart-" + i + "\",\"question\":\"Still down " + i + "?\"}");
@@ -256,8 +239,7 @@ class FleetBreakersIT {
             first.close();
             int callsBefore = llm.calls();
 
-            QaWorker restarted = QaWorker.start(settings.with("instance.id", "worker-1"), failures::add);
-            running.add(restarted);
+            QaWorker restarted = running.add(QaWorker.start(settings.with("instance.id", "worker-1"), running::failed));
             new TopicProbe(servers.bootstrapServers()).publishAll(topics.questions().name(),
                     Map.of("restart-late", "{\"id\":\"restart-late\",\"question\":\"After the restart?\"}"));
 

@@ -19,11 +19,11 @@ import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.mongodb.MongoDBContainer;
@@ -35,6 +35,7 @@ import io.breakwater.core.event.EventJson;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TestSite;
 import io.breakwater.testkit.TopicProbe;
 
@@ -55,8 +56,9 @@ class PipelineDockerIT {
     @TempDir
     Path dataDir;
 
-    private final List<AutoCloseable> running = new ArrayList<>();
-    private final List<Throwable> failures = new ArrayList<>();
+    @RegisterExtension
+    final Running running = new Running();
+
     private final Map<String, String> settings = new HashMap<>();
     private String run;
     private Topics topics;
@@ -99,14 +101,6 @@ class PipelineDockerIT {
         topics = Topics.from(Settings.of(settings));
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        assertThat(failures).isEmpty();
-    }
-
     @Test
     void shouldAnswerAQuestionPostedOverHttp() throws Exception {
         start();
@@ -118,8 +112,7 @@ class PipelineDockerIT {
 
     @Test
     void shouldParkQuestionsWhileTheLlmIsDownAndAnswerEachOnceWhenItReturns() throws Exception {
-        LlmDouble llm = LlmDouble.start();
-        running.add(llm);
+        LlmDouble llm = running.add(LlmDouble.start());
         llm.mode(LlmDouble.Mode.FAIL_500);
         settings.putAll(Map.of("llm.url", llm.baseUrl(), "llm.model", "m", "breaker.llm_service.retries", "0",
                 "breaker.llm_service.open.seconds", "3"));
@@ -172,8 +165,7 @@ class PipelineDockerIT {
 
     @Test
     void shouldAnswerFromACrawledPageCitingIt() throws Exception {
-        TestSite site = TestSite.start();
-        running.add(site);
+        TestSite site = running.add(TestSite.start());
         settings.put("crawler.allowed.hosts", site.host());
         start();
 
@@ -190,8 +182,7 @@ class PipelineDockerIT {
     }
 
     private void start() {
-        pipeline = LocalPipeline.start(Settings.of(settings), failures::add);
-        running.add(pipeline);
+        pipeline = running.add(LocalPipeline.start(Settings.of(settings), running::failed));
     }
 
     private String ask(String question) throws Exception {

@@ -9,13 +9,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TestSite;
 import io.breakwater.testkit.TopicProbe;
 
@@ -34,18 +33,11 @@ class PipelineIT {
     @TempDir
     Path dataDir;
 
-    private final List<AutoCloseable> running = new ArrayList<>();
-    private final List<Throwable> failures = new ArrayList<>();
+    @RegisterExtension
+    final Running running = new Running();
+
     private final Map<String, String> settings = new HashMap<>();
     private LocalPipeline pipeline;
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
-        }
-        assertThat(failures).isEmpty();
-    }
 
     @Test
     void shouldAnswerAQuestionPostedOverHttpWithTheOfflineAnswerer() throws Exception {
@@ -61,8 +53,7 @@ class PipelineIT {
 
     @Test
     void shouldAnswerFromAnOpenAiCompatibleEndpointWhenConfigured() throws Exception {
-        LlmDouble llm = LlmDouble.start();
-        running.add(llm);
+        LlmDouble llm = running.add(LlmDouble.start());
         settings.put("llm.url", llm.baseUrl());
         settings.put("llm.model", "local-model");
         start();
@@ -77,8 +68,7 @@ class PipelineIT {
 
     @Test
     void shouldAnswerAQuestionFromAPageItCrawledCitingThePage() throws Exception {
-        TestSite site = TestSite.start();
-        running.add(site);
+        TestSite site = running.add(TestSite.start());
         settings.put("crawler.allowed.hosts", site.host());
         start();
 
@@ -124,7 +114,7 @@ class PipelineIT {
                 "embedded.kafka.port", "0",
                 "embedded.mongo.port", "0",
                 "api.host", "127.0.0.1",
-                "api.port", "0")), failures::add);
+                "api.port", "0")), running::failed);
         running.add(pipeline);
     }
 

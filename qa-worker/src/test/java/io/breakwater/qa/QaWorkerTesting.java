@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.mongodb.client.MongoClient;
 
@@ -33,6 +33,7 @@ import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
 import io.breakwater.testkit.FreezableProxy;
 import io.breakwater.testkit.LlmDouble;
+import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TopicProbe;
 
 /** What every QA worker test shares: one broker and MongoDB per class, a run of its own per test, the worker's helpers. */
@@ -44,8 +45,9 @@ abstract class QaWorkerTesting {
     static EmbeddedServers servers;
     static TopicProbe probe;
 
-    final List<AutoCloseable> resources = new ArrayList<>();
-    final List<Throwable> failures = new ArrayList<>();
+    @RegisterExtension
+    final Running resources = new Running();
+
     Map<String, String> settings;
     Topics topics;
     QuestionStore store;
@@ -67,24 +69,14 @@ abstract class QaWorkerTesting {
                 "qa.group", run,
                 "instance.id", "it"));
         topics = Topics.from(Settings.of(settings));
-        MongoClient mongo = MongoConnections.open(new MongoSettings(servers.mongoUri(), run));
-        resources.add(mongo);
+        MongoClient mongo = resources.add(MongoConnections.open(new MongoSettings(servers.mongoUri(), run)));
         store = new QuestionStore(mongo.getDatabase(run));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-        assertThat(failures).isEmpty();
     }
 
     /** MongoDB behind a proxy the test can freeze, with a breaker that opens and tries again within seconds. */
     FreezableProxy mongoBehindProxy() {
         URI direct = URI.create(servers.mongoUri());
-        FreezableProxy proxy = FreezableProxy.to(direct.getHost(), direct.getPort());
-        resources.add(proxy);
+        FreezableProxy proxy = resources.add(FreezableProxy.to(direct.getHost(), direct.getPort()));
         settings.put("mongo.uri", "mongodb://127.0.0.1:" + proxy.port());
         settings.put("breaker.mongodb.open.seconds", "2");
         settings.put("breaker.mongodb.timeout.seconds", "2");
@@ -92,17 +84,14 @@ abstract class QaWorkerTesting {
     }
 
     LlmDouble startLlm() {
-        LlmDouble llm = LlmDouble.start();
-        resources.add(llm);
+        LlmDouble llm = resources.add(LlmDouble.start());
         settings.put("llm.url", llm.baseUrl());
         settings.put("llm.model", "test-model");
         return llm;
     }
 
     QaWorker startWorker() {
-        QaWorker worker = QaWorker.start(Settings.of(settings), failures::add);
-        resources.add(worker);
-        return worker;
+        return resources.add(QaWorker.start(Settings.of(settings), resources::failed));
     }
 
     void publish(String key, String value) {

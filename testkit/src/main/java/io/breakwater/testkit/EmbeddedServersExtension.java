@@ -15,10 +15,21 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *     static void start(EmbeddedServers servers) { ... }
  * }
  * }</pre>
+ *
+ * Other extensions that need the servers ask {@link #shared(ExtensionContext)} for the same instance.
  */
 public final class EmbeddedServersExtension implements ParameterResolver {
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(EmbeddedServersExtension.class);
+
+    /**
+     * The JVM's embedded servers, started now if nothing has asked for them yet: the instance every
+     * {@link EmbeddedServers} parameter receives, so there is still one broker per JVM.
+     */
+    public static EmbeddedServers shared(ExtensionContext context) {
+        return context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent(EmbeddedServers.class, key -> EmbeddedServers.start(), EmbeddedServers.class);
+    }
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -27,7 +38,6 @@ public final class EmbeddedServersExtension implements ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent(EmbeddedServers.class, key -> EmbeddedServers.start(), EmbeddedServers.class);
+        return shared(context);
     }
 }
