@@ -4,6 +4,8 @@ import java.net.http.HttpClient;
 import java.util.List;
 import java.util.function.Consumer;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Dependencies;
@@ -12,6 +14,7 @@ import io.breakwater.core.crawl.CrawlJob;
 import io.breakwater.core.crawl.CrawlUrl;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.park.ReplayAdmission;
+import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.CrawlStore;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.core.worker.WorkerContext;
@@ -61,6 +64,15 @@ public final class CrawlerWorker implements AutoCloseable {
     @Override
     public void close() {
         runtime.close();
+    }
+
+    /**
+     * The breaker a parked job waits for: the store's, if it was parked because MongoDB was away (its
+     * {@code bw.breaker} header says so), else its host's, if that host has a breaker yet.
+     */
+    static BreakerPolicy parkedFor(ConsumerRecord<byte[], byte[]> record, BreakerPolicy store, HostBreakers hosts) {
+        return store.name().equals(WorkHeaders.text(record.headers(), WorkHeaders.BREAKER))
+                ? store : hosts.existing(hostOf(record.value()));
     }
 
     /** The host a parked job is for, or "" if it cannot be read (it is dead-lettered when handled). */
@@ -127,7 +139,8 @@ public final class CrawlerWorker implements AutoCloseable {
             CrawlHandler handler = new CrawlHandler(context.topics(), new CrawlStore(context.database()), hosts,
                     context.breaker(Dependencies.MONGODB), fetcher, context.parking(), worker.maxRecordBytes(),
                     context.clock());
-            ReplayAdmission replay = ReplayAdmission.perRecord(record -> hosts.existing(hostOf(record.value())),
+            BreakerPolicy store = context.breaker(Dependencies.MONGODB);
+            ReplayAdmission replay = ReplayAdmission.perRecord(record -> parkedFor(record, store, hosts),
                     worker.maxInFlight(), context.replayRate(), context.clock());
             return new Parts<>(handler, replay, List.of(), crawler.allowedHosts().isEmpty()
                     ? "internal addresses refused" : "internal addresses refused except " + crawler.allowedHosts());

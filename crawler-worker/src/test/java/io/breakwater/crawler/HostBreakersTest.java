@@ -53,4 +53,25 @@ class HostBreakersTest {
         assertThat(breakers.existing("dead.example.org").state()).isEqualTo(BreakerState.OPEN);
         assertThat(gone).doesNotContain(dead);
     }
+
+    @Test
+    void shouldReplayAJobParkedForTheStoreByTheStoresBreakerAndAnyOtherByItsHosts() {
+        BreakerPolicy store = new BreakerPolicy(io.breakwater.core.config.Dependencies.MONGODB);
+        BreakerPolicy host = breakers.forHost("docs.example");
+        byte[] job = "{\"url\":\"http://docs.example/a\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        org.apache.kafka.common.header.Headers parkedForTheStore = new org.apache.kafka.common.header.internals.RecordHeaders();
+        io.breakwater.core.pipeline.WorkHeaders.set(parkedForTheStore, io.breakwater.core.pipeline.WorkHeaders.BREAKER,
+                "mongodb");
+
+        assertThat(CrawlerWorker.parkedFor(parked(job, parkedForTheStore), store, breakers)).isSameAs(store);
+        assertThat(CrawlerWorker.parkedFor(parked(job, new org.apache.kafka.common.header.internals.RecordHeaders()),
+                store, breakers)).isSameAs(host);
+    }
+
+    private static org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> parked(byte[] value,
+            org.apache.kafka.common.header.Headers headers) {
+        return new org.apache.kafka.clients.consumer.ConsumerRecord<>("crawl.jobs.parked", 0, 0L, 0L,
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, value.length, null, value, headers,
+                java.util.Optional.empty());
+    }
 }

@@ -110,24 +110,29 @@ final class ServiceCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A service with a metrics endpoint of its own, on {@code defaultPort} unless BW_METRICS_PORT says otherwise. */
+    /**
+     * A service with a metrics endpoint of its own, on {@code defaultPort} unless BW_METRICS_PORT says otherwise. The
+     * service starts first, so that a bad setting of its own is found before the port is taken; if the port cannot be
+     * had, the service is stopped again.
+     */
     private static Service withMetrics(int defaultPort, Service service) {
         return (settings, onFailure) -> {
-            Optional<MetricsEndpoint> metrics = MetricsEndpoint.start(settings, defaultPort);
-            metrics.ifPresent(endpoint -> log.info("Metrics at http://0.0.0.0:{}/metrics", endpoint.port()));
+            AutoCloseable running = service.start(settings, onFailure);
+            Optional<MetricsEndpoint> metrics;
             try {
-                AutoCloseable running = service.start(settings, onFailure);
-                return () -> {
-                    try {
-                        running.close();
-                    } finally {
-                        metrics.ifPresent(MetricsEndpoint::close);
-                    }
-                };
+                metrics = MetricsEndpoint.start(settings, defaultPort);
             } catch (RuntimeException e) {
-                metrics.ifPresent(MetricsEndpoint::close);
+                closeQuietly(running);
                 throw e;
             }
+            metrics.ifPresent(endpoint -> log.info("Metrics at http://0.0.0.0:{}/metrics", endpoint.port()));
+            return () -> {
+                try {
+                    running.close();
+                } finally {
+                    metrics.ifPresent(MetricsEndpoint::close);
+                }
+            };
         };
     }
 

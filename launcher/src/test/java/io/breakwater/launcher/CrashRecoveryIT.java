@@ -93,14 +93,14 @@ class CrashRecoveryIT {
             ServiceProcess first = breakwater(List.of("qa-worker"), environment, log, "QA worker");
             await().atMost(READY).until(() -> answeredInStore(store, "k-", questions) == 40 && llm.calls() > 40);
             first.kill();
-            int heldAtFirstKill = llm.calls() - 40;
+            int heldAtFirstKill = settledCalls(llm) - 40;
 
             llm.answerThenHang(100);
             ServiceProcess second = breakwater(List.of("qa-worker"), environment, log, "QA worker");
             await().atMost(READY).until(() -> answeredInStore(store, "k-", questions) == 140
                     && llm.calls() > 40 + heldAtFirstKill + 100);
             second.kill();
-            int heldAtSecondKill = llm.calls() - 140 - heldAtFirstKill;
+            int heldAtSecondKill = settledCalls(llm) - 140 - heldAtFirstKill;
 
             llm.mode(LlmDouble.Mode.ANSWER);
             try (ServiceProcess third = breakwater(List.of("qa-worker"), environment, log, "QA worker")) {
@@ -159,6 +159,17 @@ class CrashRecoveryIT {
                         .status()).isEqualTo(QuestionStatus.ANSWERED));
             }
         }
+    }
+
+    /**
+     * The double's call count once it has heard every call a killed worker sent: a request written just before the
+     * kill still arrives after it. Counted while the double holds calls, so none of them takes an answer.
+     */
+    private static int settledCalls(LlmDouble llm) {
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger(-1);
+        await().atMost(READY).pollInterval(Duration.ofMillis(300))
+                .until(() -> seen.getAndSet(llm.calls()) == llm.calls());
+        return llm.calls();
     }
 
     /** Waits for {@code done}; if it does not come, fails with what the restarted process logged, to show why. */

@@ -14,9 +14,8 @@ import org.junit.jupiter.api.Test;
 import io.breakwater.core.config.Settings;
 
 /**
- * A bad setting exits 2 with "Configuration error", and is found before the service takes anything (the worker
- * runtime's "every setting first"). The service commands bind the metrics port before the worker reads its settings:
- * with that port taken, a bad setting is reported as a port clash and exits 1.
+ * A bad setting exits 2 with "Configuration error", and is found before the service takes anything: with the metrics
+ * port taken too, the bad setting is what is reported, not the port clash.
  */
 class ServiceSettingsFirstTest {
 

@@ -33,6 +33,7 @@ import org.apache.lucene.store.ByteBuffersDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.EventJson;
@@ -139,6 +140,9 @@ final class PageIndex implements AutoCloseable {
             } finally {
                 searchers.release(searcher);
             }
+        } catch (IndexSearcher.TooManyClauses e) {
+            // The question's fault, not the index's: it must not count against vector_db for everyone.
+            throw new DependencyRejectedException("the question has too many terms to search: " + e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

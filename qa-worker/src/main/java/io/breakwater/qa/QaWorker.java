@@ -64,6 +64,14 @@ public final class QaWorker implements AutoCloseable {
         runtime.close();
     }
 
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            // Starting failed already: that failure is the one to report.
+        }
+    }
+
     /** The QA worker as the runtime runs it. */
     private record Definition(QaWorkerSettings worker, LlmSettings llm) implements WorkerDefinition<QuestionHandler.Outcome> {
 
@@ -113,16 +121,19 @@ public final class QaWorker implements AutoCloseable {
                     "breakwater-qa-pages-" + context.settings().instanceId(), Duration.ofSeconds(30));
             List<AutoCloseable> resources = new ArrayList<>(List.of(pages));
             try {
+                Retrieval retrieval = new Retrieval(context.breaker(Dependencies.VECTOR_DB),
+                        question -> pages.search(question, worker.contextPassages()), worker.concurrency());
+                resources.add(retrieval);
                 QuestionHandler handler = new QuestionHandler(context.topics(), new QuestionStore(context.database()),
-                        llmBreaker, mongoBreaker, answerer, new Retrieval(context.breaker(Dependencies.VECTOR_DB),
-                        question -> pages.search(question, worker.contextPassages())), context.parking(),
-                        worker.maxRecordBytes(), context.clock());
+                        llmBreaker, mongoBreaker, answerer, retrieval, context.parking(), worker.maxRecordBytes(),
+                        context.clock());
                 // Each parked question waits for the breaker it was parked for: the LLM's, or the store's.
                 ReplayAdmission replay = ReplayAdmission.byParkedBreaker(List.of(llmBreaker, mongoBreaker), llmBreaker,
                         worker.maxInFlight(), context.replayRate(), context.clock());
                 return new Parts<>(handler, replay, resources, "answering with " + description);
             } catch (RuntimeException e) {
-                pages.close();
+                java.util.Collections.reverse(resources);
+                resources.forEach(QaWorker::closeQuietly);
                 throw e;
             }
         }

@@ -3,6 +3,12 @@ package io.breakwater.qa;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -12,13 +18,18 @@ import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.breaker.DependencyUnavailableException;
+import io.breakwater.core.concurrent.DaemonThreads;
 
 /**
  * Retrieval through the {@code vector_db} breaker: the passages of crawled pages that best match a question. When the
- * breaker is open, or the search fails, the question goes on without context (and its answer says why) instead of
- * being parked or lost: an answer from the model alone beats no answer. Thread-safe if the search is.
+ * breaker is open, or the search fails or outlasts the breaker's timeout, the question goes on without context (and
+ * its answer says why) instead of being parked or lost: an answer from the model alone beats no answer.
+ *
+ * <p>Searches run on threads of their own, as many as the worker's, with as many queued: a search deaf to interrupts
+ * (Lucene's scoring loop is) holds one of those, never the worker's thread, and when they are all held the question
+ * goes on without context at once. Thread-safe if the search is; close to stop the search threads.
  */
-final class Retrieval {
+final class Retrieval implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Retrieval.class);
 
@@ -37,17 +48,23 @@ final class Retrieval {
 
     private final BreakerPolicy breaker;
     private final Function<String, List<Passage>> search;
+    private final ThreadPoolExecutor searches;
 
-    /** @param search the best matches for a question, best first; may throw, which counts against the breaker */
-    Retrieval(BreakerPolicy breaker, Function<String, List<Passage>> search) {
+    /**
+     * @param search the best matches for a question, best first; may throw, which counts against the breaker
+     * @param threads searches at once (the worker's concurrency)
+     */
+    Retrieval(BreakerPolicy breaker, Function<String, List<Passage>> search, int threads) {
         this.breaker = breaker;
         this.search = search;
+        this.searches = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(threads), DaemonThreads.named("bw-retrieval"));
     }
 
     /** The context for {@code question}; never throws for retrieval's own failures. */
     Context forQuestion(String question) {
         try {
-            return new Context(breaker.call(() -> search.apply(question)), Optional.empty());
+            return new Context(breaker.call(() -> searched(question)), Optional.empty());
         } catch (BreakerOpenException e) {
             return new Context(List.of(), Optional.of(breaker.name() + " is open: answered without retrieved pages"));
         } catch (DependencyUnavailableException | DependencyRejectedException e) {
@@ -55,5 +72,26 @@ final class Retrieval {
             return new Context(List.of(), Optional.of(breaker.name() + " failed (" + e.getMessage()
                     + "): answered without retrieved pages"));
         }
+    }
+
+    /**
+     * Searches on a search thread and waits at most the breaker's timeout for it. The breaker's own timeout interrupts
+     * this wait; the search itself is cancelled, and if it does not listen, its thread stays busy until it ends.
+     */
+    private List<Passage> searched(String question) throws Exception {
+        Future<List<Passage>> found = searches.submit(() -> search.apply(question));
+        try {
+            return found.get(breaker.settings().callTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            found.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    @Override
+    public void close() {
+        searches.shutdownNow();
     }
 }

@@ -233,7 +233,14 @@ public final class LlmDouble implements AutoCloseable {
             questions.add(question);
             String authorization = exchange.getRequestHeaders().getFirst("Authorization");
             authorizations.add(authorization == null ? "" : authorization);
-            Mode mode = this.mode == Mode.ANSWER && !mayAnswer() ? Mode.HANG : this.mode;
+            Mode mode;
+            CountDownLatch held;
+            // The mode and the latch that ends a hang, read together: a hang whose latch was swapped in between
+            // would wait for the next release instead of this one.
+            synchronized (this) {
+                mode = this.mode == Mode.ANSWER && !mayAnswer() ? Mode.HANG : this.mode;
+                held = hang;
+            }
             int status = switch (mode) {
                 case ANSWER, HANG, MALFORMED -> 200;
                 case FAIL_500 -> 500;
@@ -258,7 +265,7 @@ public final class LlmDouble implements AutoCloseable {
                 case REJECT_400 -> respond(exchange, 400, "{\"error\":{\"message\":\"context length exceeded\"}}");
                 case MALFORMED -> respond(exchange, 200, "<html>gateway says hello</html>");
                 case HANG -> {
-                    awaitQuietly(hang);
+                    awaitQuietly(held);
                     respond(exchange, 200, completion(answerTo(question)));
                 }
                 case DOWN -> respond(exchange, 503, "{}");

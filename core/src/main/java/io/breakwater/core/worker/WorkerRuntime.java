@@ -108,14 +108,13 @@ public final class WorkerRuntime<R> implements AutoCloseable {
                     work.input(), worker.groupId(), work.parked(), park.replayRatePerSecond(), parts.description());
             return new WorkerRuntime<>(loops, parts.resources(), fleet, mongo, Map.copyOf(breakers),
                     parts.description());
-        } catch (RuntimeException e) {
-            if (parts != null) {
-                closeAll(parts.resources());
-            }
-            fleet.close();
+        } catch (RuntimeException | Error e) {
+            List<AutoCloseable> opened = new ArrayList<>(parts == null ? List.of() : parts.resources());
+            opened.add(0, fleet);
             if (mongo != null) {
-                mongo.close();
+                opened.add(0, mongo);
             }
+            closeAll(opened);
             throw e;
         }
     }
@@ -137,12 +136,16 @@ public final class WorkerRuntime<R> implements AutoCloseable {
     /** Stops the loops first (no record is handled after), then the definition's resources, the fleet and MongoDB. */
     @Override
     public void close() {
-        loops.close();
-        closeAll(resources);
-        fleet.close();
-        mongo.close();
+        // Each is closed even if one before it fails: a leaked consumer or client outlives the worker.
+        List<AutoCloseable> all = new ArrayList<>();
+        all.add(mongo);
+        all.add(fleet);
+        all.addAll(resources);
+        all.add(loops);
+        closeAll(all);
     }
 
+    /** Closes {@code resources} in reverse order, each even if one before it fails. */
     private static void closeAll(List<AutoCloseable> resources) {
         List<AutoCloseable> reversed = new ArrayList<>(resources);
         java.util.Collections.reverse(reversed);
