@@ -14,8 +14,8 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.topic.Topics;
-import io.breakwater.testkit.LlmDouble;
 import io.breakwater.qa.QaWorker;
+import io.breakwater.testkit.LlmDouble;
 
 /**
  * The QA worker against the bare loop, on the same broker, topics of the same partitions, the same transaction

@@ -15,7 +15,6 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.FleetHealth;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Dependencies;
-import io.breakwater.core.config.WorkerGroups;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.config.MongoSettings;
 import io.breakwater.core.config.Settings;

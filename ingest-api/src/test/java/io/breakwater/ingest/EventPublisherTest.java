@@ -11,8 +11,8 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
-import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.topic.Topics;
 

@@ -26,13 +26,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.breakwater.core.config.Settings;
+import io.breakwater.ingest.IngestApi;
+import io.breakwater.qa.QaWorker;
+import io.breakwater.state.BreakerStateApp;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
 import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.Running;
-import io.breakwater.ingest.IngestApi;
-import io.breakwater.qa.QaWorker;
-import io.breakwater.state.BreakerStateApp;
 
 /**
  * The live dashboard in a real headless browser (Debian's chromium): it loads, shows the {@code llm_service}

@@ -40,17 +40,17 @@ import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
+import io.breakwater.launcher.faults.FaultSchedule;
+import io.breakwater.launcher.faults.Feeder;
+import io.breakwater.launcher.faults.History;
+import io.breakwater.launcher.faults.HistoryChecker;
+import io.breakwater.launcher.faults.OutcomeTail;
 import io.breakwater.testkit.EmbeddedKafkaCluster;
 import io.breakwater.testkit.FreezableProxy;
 import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.ServiceProcess;
 import io.breakwater.testkit.TestSite;
 import io.breakwater.testkit.TopicProbe;
-import io.breakwater.launcher.faults.FaultSchedule;
-import io.breakwater.launcher.faults.Feeder;
-import io.breakwater.launcher.faults.History;
-import io.breakwater.launcher.faults.HistoryChecker;
-import io.breakwater.launcher.faults.OutcomeTail;
 
 /**
  * The Jepsen habit: questions and crawl jobs go through the real pipeline (the ingest API, a QA worker and a crawler

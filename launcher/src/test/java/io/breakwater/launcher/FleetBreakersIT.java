@@ -35,14 +35,14 @@ import io.breakwater.core.health.BreakerCause;
 import io.breakwater.core.health.BreakerHealth;
 import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.topic.Topics;
+import io.breakwater.ingest.IngestApi;
+import io.breakwater.qa.QaWorker;
+import io.breakwater.state.BreakerStateApp;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
 import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.Running;
 import io.breakwater.testkit.TopicProbe;
-import io.breakwater.ingest.IngestApi;
-import io.breakwater.qa.QaWorker;
-import io.breakwater.state.BreakerStateApp;
 
 /**
  * Breakers across a fleet, on the real broker: every worker reports, the breaker-state app folds, {@code /health}

@@ -29,8 +29,8 @@ import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
-import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.LlmDouble.Mode;
+import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.TopicProbe;
 
 /**

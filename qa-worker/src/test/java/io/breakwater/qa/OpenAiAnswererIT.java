@@ -16,8 +16,8 @@ import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.Source;
-import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.LlmDouble.Mode;
+import io.breakwater.testkit.LlmDouble;
 
 /** The LLM client against a real local HTTP server speaking the OpenAI format. */
 class OpenAiAnswererIT {

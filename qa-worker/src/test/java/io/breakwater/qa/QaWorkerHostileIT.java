@@ -26,8 +26,8 @@ import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.testkit.FreezableProxy;
-import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.LlmDouble.Mode;
+import io.breakwater.testkit.LlmDouble;
 
 /**
  * The QA worker against hostile input and partial failures (issue 12): records, headers and answers that do not fit,

@@ -16,10 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.config.KafkaSettings;
-import io.breakwater.core.kafka.KafkaClients;
-import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.config.Settings;
 import io.breakwater.core.crawl.CrawledPage;
 import io.breakwater.core.event.AnswerEvent;
@@ -27,16 +24,19 @@ import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.event.Source;
+import io.breakwater.core.health.BreakerOverride;
+import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.park.DeadLetterQueue;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.store.QuestionRecord;
+import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.embedded.EmbeddedMongo;
 import io.breakwater.embedded.FreePort;
 import io.breakwater.testkit.FreezableProxy;
-import io.breakwater.testkit.LlmDouble;
 import io.breakwater.testkit.LlmDouble.Mode;
+import io.breakwater.testkit.LlmDouble;
 
 class QaWorkerIT extends QaWorkerTesting {
 

@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.breaker.BreakerPolicy;
-import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.config.Dependencies;
+import io.breakwater.core.health.BreakerState;
 
 /** Retrieval through the seed's vector_db breaker: a failing index costs a question its context, never the question. */
 class RetrievalTest {
