@@ -115,13 +115,15 @@ public final class BreakerPolicy {
      * @throws DependencyRejectedException if the dependency rejected the request as bad
      */
     public <T> T call(CheckedSupplier<T> call) {
-        Effective current = resolver.resolve(clock.instant());
-        if (current instanceof Effective.Local) {
-            // Only a call the local breaker decides can be spared by the fleet's count; the others are decided.
-            fleet.awaitTheFleetCountingOurFailures();
-            current = resolver.resolve(clock.instant());
+        Instant now = clock.instant();
+        Effective current = resolver.resolve(now);
+        // Only a call the local breaker decides can be spared by the fleet's count; the others are decided. Resolved
+        // again only after a wait: an open breaker's refusal is the hot path of an outage.
+        if (current instanceof Effective.Local && fleet.awaitTheFleetCountingOurFailures()) {
+            now = clock.instant();
+            current = resolver.resolve(now);
         }
-        refuseIfRefusing(current, clock.instant());
+        refuseIfRefusing(current, now);
         if (!reporter.reportedClosed() && local.isClosed()) {
             // A hold ran out while no report noticed: settle it first, so that this call may be the trial.
             refresh();

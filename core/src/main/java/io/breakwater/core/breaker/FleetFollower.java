@@ -137,27 +137,30 @@ final class FleetFollower {
      * the fleet's view to include those failures: if the fleet's count has reached the threshold meanwhile, the call
      * is refused instead of adding one more failure. Costs nothing while calls succeed, or without a fleet. Woken by
      * {@link #newsApplied}.
+     *
+     * @return whether it looked at the fleet (and may have waited): the state may have changed meanwhile
      */
-    void awaitTheFleetCountingOurFailures() {
+    boolean awaitTheFleetCountingOurFailures() {
         long ours = statistics.consecutiveFailures();
         if (!sharing || cluster == null || ours == 0 || !local.isClosed()) {
-            return;
+            return false;
         }
         Instant deadline = clock.instant().plus(FLEET_SYNC);
         synchronized (news) {
             while (!fleetHasCounted(ours) && local.isClosed()) {
                 Duration remaining = Duration.between(clock.instant(), deadline);
                 if (remaining.isNegative() || remaining.isZero()) {
-                    return;
+                    return true;
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(news, remaining.toNanos());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return;
+                    return true;
                 }
             }
         }
+        return true;
     }
 
     /** The news of one poll has been applied: calls waiting for the fleet to count their failures look again. */
