@@ -26,12 +26,13 @@ final class MetricsEndpoint implements AutoCloseable {
     }
 
     /**
-     * Starts the endpoint unless {@code metrics.port} is {@code off}.
+     * The port {@code metrics.port} names, or empty for {@code off}: read before the service starts, so that a bad
+     * value is a configuration error found before anything connects.
      *
      * @param defaultPort the service's own default, so that services on one host do not collide
-     * @throws UncheckedIOException if the port is taken
+     * @throws io.breakwater.core.config.ConfigException if it is neither a port number nor {@code off}
      */
-    static Optional<MetricsEndpoint> start(Settings settings, int defaultPort) {
+    static Optional<Integer> port(Settings settings, int defaultPort) {
         if (settings.find(PORT_KEY).map(value -> value.toLowerCase(Locale.ROOT).equals("off")).orElse(false)) {
             return Optional.empty();
         }
@@ -39,9 +40,17 @@ final class MetricsEndpoint implements AutoCloseable {
         if (port < 0 || port > 65_535) {
             throw Settings.invalid(PORT_KEY, port, "a port number, 0 for any free port, or off");
         }
+        return Optional.of(port);
+    }
+
+    /**
+     * Serves the metrics on {@code port} (0: any free port).
+     *
+     * @throws UncheckedIOException if the port is taken
+     */
+    static MetricsEndpoint start(int port) {
         try {
-            return Optional.of(new MetricsEndpoint(HTTPServer.builder().port(port)
-                    .registry(ProcessMetrics.registry()).buildAndStart()));
+            return new MetricsEndpoint(HTTPServer.builder().port(port).registry(ProcessMetrics.registry()).buildAndStart());
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot serve metrics on port " + port + " (" + Settings.variableName(PORT_KEY)
                     + "): " + e.getMessage(), e);

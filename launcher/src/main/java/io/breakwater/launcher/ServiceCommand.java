@@ -112,15 +112,16 @@ final class ServiceCommand implements Callable<Integer> {
 
     /**
      * A service with a metrics endpoint of its own, on {@code defaultPort} unless BW_METRICS_PORT says otherwise. The
-     * service starts first, so that a bad setting of its own is found before the port is taken; if the port cannot be
-     * had, the service is stopped again.
+     * port setting is read first, then the service starts (finding a bad setting of its own before the port is
+     * taken), then the port is bound; if it cannot be had, the service is stopped again.
      */
     private static Service withMetrics(int defaultPort, Service service) {
         return (settings, onFailure) -> {
+            Optional<Integer> port = MetricsEndpoint.port(settings, defaultPort);
             AutoCloseable running = service.start(settings, onFailure);
             Optional<MetricsEndpoint> metrics;
             try {
-                metrics = MetricsEndpoint.start(settings, defaultPort);
+                metrics = port.map(MetricsEndpoint::start);
             } catch (RuntimeException e) {
                 closeQuietly(running);
                 throw e;

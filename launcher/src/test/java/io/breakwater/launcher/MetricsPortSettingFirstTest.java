@@ -12,10 +12,8 @@ import org.junit.jupiter.api.Test;
 import io.breakwater.core.config.Settings;
 
 /**
- * withMetrics now starts the service before it reads BW_METRICS_PORT, so a bad metrics port is found only after the
- * worker has connected (topics ensured, fleet joined, consumers started). With Kafka not answering, the bad setting
- * is never reported at all: the command waits for Kafka and exits 1 "could not start" instead of 2
- * "Configuration error".
+ * A bad metrics port is a configuration error found before the service connects to anything: with Kafka not
+ * answering, it is still reported as one (exit 2), not as a service that could not start.
  */
 class MetricsPortSettingFirstTest {
 

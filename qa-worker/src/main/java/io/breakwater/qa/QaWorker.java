@@ -122,7 +122,7 @@ public final class QaWorker implements AutoCloseable {
             List<AutoCloseable> resources = new ArrayList<>(List.of(pages));
             try {
                 Retrieval retrieval = new Retrieval(context.breaker(Dependencies.VECTOR_DB),
-                        question -> pages.search(question, worker.contextPassages()), worker.concurrency());
+                        question -> pages.search(question, worker.contextPassages()), context.handlerThreads());
                 resources.add(retrieval);
                 QuestionHandler handler = new QuestionHandler(context.topics(), new QuestionStore(context.database()),
                         llmBreaker, mongoBreaker, answerer, retrieval, context.parking(), worker.maxRecordBytes(),

@@ -25,9 +25,10 @@ import io.breakwater.core.concurrent.DaemonThreads;
  * breaker is open, or the search fails or outlasts the breaker's timeout, the question goes on without context (and
  * its answer says why) instead of being parked or lost: an answer from the model alone beats no answer.
  *
- * <p>Searches run on threads of their own, as many as the worker's, with as many queued: a search deaf to interrupts
- * (Lucene's scoring loop is) holds one of those, never the worker's thread, and when they are all held the question
- * goes on without context at once. Thread-safe if the search is; close to stop the search threads.
+ * <p>Searches run on threads of their own, one per caller that may search at once, with as many queued: a search deaf
+ * to interrupts (Lucene's scoring loop is) holds one of those, never the caller's thread, and when they are all held
+ * the question goes on without context after the timeout. Thread-safe if the search is; close to stop the search
+ * threads.
  */
 final class Retrieval implements AutoCloseable {
 
@@ -52,13 +53,14 @@ final class Retrieval implements AutoCloseable {
 
     /**
      * @param search the best matches for a question, best first; may throw, which counts against the breaker
-     * @param threads searches at once (the worker's concurrency)
+     * @param callers threads that may search at once (both loops' handler threads): each gets a search thread, so
+     *     that no healthy search spends its timeout queued
      */
-    Retrieval(BreakerPolicy breaker, Function<String, List<Passage>> search, int threads) {
+    Retrieval(BreakerPolicy breaker, Function<String, List<Passage>> search, int callers) {
         this.breaker = breaker;
         this.search = search;
-        this.searches = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(threads), DaemonThreads.named("bw-retrieval"));
+        this.searches = new ThreadPoolExecutor(callers, callers, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(callers), DaemonThreads.named("bw-retrieval"));
     }
 
     /** The context for {@code question}; never throws for retrieval's own failures. */

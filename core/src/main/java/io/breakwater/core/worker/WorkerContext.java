@@ -36,6 +36,14 @@ public record WorkerContext(Settings settings, KafkaSettings kafka, Topics topic
         breakers = Map.copyOf(breakers);
     }
 
+    /**
+     * How many threads may call the handler at once: the input loop's and the replay loop's, {@code concurrency}
+     * each. A pool the handler calls into needs as many, or its callers queue.
+     */
+    public int handlerThreads() {
+        return 2 * worker.concurrency();
+    }
+
     /** The breaker of {@code dependency}, which the definition must have named in its dependencies. */
     public BreakerPolicy breaker(BreakerSettings dependency) {
         return Objects.requireNonNull(breakers.get(dependency.name()),
