@@ -97,7 +97,7 @@ final class BreakerCommand implements Runnable {
             return 1;
         }
         out.printf("%s: %s on every instance, set by %s%s.%n", breaker, switch (override.mode()) {
-            case FORCE_OPEN -> "forced open (every call refused: work waits, or goes on without it, as its worker does for that dependency)";
+            case FORCE_OPEN -> "forced open (every call refused: its work parks, or goes on without it)";
             case DISABLED -> "disabled (every call goes through unguarded, still counted)";
             case AUTO -> "back to automatic";
         }, override.by(), override.reason() == null ? "" : " (" + override.reason() + ")");
