@@ -184,10 +184,26 @@ public final class IngestApi implements AutoCloseable {
         }
     }
 
-    /** Whether the fleet's {@code llm_service} breaker is open, as {@code breaker.health} says. */
-    private static boolean llmOpen(FleetHealth fleet) {
-        BreakerHealth llm = fleet.breakers().get(Dependencies.LLM_SERVICE.name());
-        return llm != null && llm.state() == BreakerState.OPEN;
+    /**
+     * Whether the LLM cannot answer now, as {@code breaker.health} says: its {@code llm_service} breaker is open, and so
+     * is every fallback deployment's ({@code llm_service_fallback*}) the fleet reports.
+     */
+    static boolean llmOpen(FleetHealth fleet) {
+        return llmOpen(fleet.breakers().values());
+    }
+
+    static boolean llmOpen(java.util.Collection<BreakerHealth> breakers) {
+        boolean primaryOpen = false;
+        for (BreakerHealth health : breakers) {
+            if (!Dependencies.isLlmDeployment(health.breaker())) {
+                continue;
+            }
+            if (health.state() != BreakerState.OPEN) {
+                return false;
+            }
+            primaryOpen |= health.breaker().equals(Dependencies.LLM_SERVICE.name());
+        }
+        return primaryOpen;
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.breakwater.qa;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 import io.breakwater.core.config.ConfigException;
@@ -20,26 +22,75 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
     public static final String URL = "llm.url";
     public static final String MODEL = "llm.model";
     public static final String API_KEY = "llm.api.key";
+    /** The first fallback's prefix; the n-th (n ≥ 2) is {@code llm.fallback.<n>}. */
+    static final String FALLBACK = "llm.fallback";
+    /** Fallbacks after the primary, at most. */
+    static final int MAX_FALLBACKS = 8;
 
+    /** The primary deployment ({@code BW_LLM_*}). */
     public static LlmSettings from(Settings settings) {
-        Optional<URI> url = settings.find(URL).map(LlmSettings::parseUrl);
-        Optional<String> model = settings.find(MODEL);
-        if (url.isPresent() && model.isEmpty()) {
-            throw new ConfigException("Setting " + MODEL + " (" + Settings.variableName(MODEL) + ") is required when "
-                    + Settings.variableName(URL) + " is set: name the model to ask, for example llama3.2 or gpt-4o-mini");
-        }
-        return new LlmSettings(url, model.orElse(""), settings.find(API_KEY));
+        return from(settings, "llm");
     }
 
-    private static URI parseUrl(String value) {
+    /**
+     * The primary deployment and its fallbacks, in the order they are tried: {@code BW_LLM_*}, then
+     * {@code BW_LLM_FALLBACK_*}, then {@code BW_LLM_FALLBACK_2_*} up to {@code BW_LLM_FALLBACK_8_*}, each with its URL,
+     * model and API key. A fallback needs a primary with a URL, and the numbers run without a gap.
+     */
+    static List<LlmSettings> chain(Settings settings) {
+        List<LlmSettings> chain = new ArrayList<>(List.of(from(settings)));
+        for (int n = 1; n <= MAX_FALLBACKS + 1; n++) {
+            String prefix = fallbackPrefix(n);
+            if (settings.find(prefix + ".url").isEmpty()) {
+                for (int later = n + 1; later <= MAX_FALLBACKS + 1; later++) {
+                    if (settings.find(fallbackPrefix(later) + ".url").isPresent()) {
+                        throw new ConfigException("Setting " + Settings.variableName(fallbackPrefix(later) + ".url")
+                                + " is set but " + Settings.variableName(prefix + ".url") + " is not: number the"
+                                + " fallbacks without a gap");
+                    }
+                }
+                break;
+            }
+            if (n > MAX_FALLBACKS) {
+                throw new ConfigException("At most " + MAX_FALLBACKS + " LLM fallbacks, but "
+                        + Settings.variableName(prefix + ".url") + " is set");
+            }
+            if (chain.get(0).url().isEmpty()) {
+                throw new ConfigException("Setting " + Settings.variableName(prefix + ".url") + " needs a primary LLM:"
+                        + " set " + Settings.variableName(URL) + " (and " + Settings.variableName(MODEL) + ") too");
+            }
+            chain.add(from(settings, prefix));
+        }
+        return List.copyOf(chain);
+    }
+
+    /** The prefix of the n-th fallback's settings: {@code llm.fallback}, then {@code llm.fallback.2} and on. */
+    static String fallbackPrefix(int n) {
+        return n == 1 ? FALLBACK : FALLBACK + "." + n;
+    }
+
+    private static LlmSettings from(Settings settings, String prefix) {
+        String urlKey = prefix + ".url";
+        String modelKey = prefix + ".model";
+        Optional<URI> url = settings.find(urlKey).map(value -> parseUrl(urlKey, value));
+        Optional<String> model = settings.find(modelKey);
+        if (url.isPresent() && model.isEmpty()) {
+            throw new ConfigException("Setting " + modelKey + " (" + Settings.variableName(modelKey) + ") is required"
+                    + " when " + Settings.variableName(urlKey) + " is set: name the model to ask, for example llama3.2"
+                    + " or gpt-4o-mini");
+        }
+        return new LlmSettings(url, model.orElse(""), settings.find(prefix + ".api.key"));
+    }
+
+    private static URI parseUrl(String key, String value) {
         try {
             URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
             if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw Settings.invalid(URL, value, "an http:// or https:// URL");
+                throw Settings.invalid(key, value, "an http:// or https:// URL");
             }
             return uri;
         } catch (IllegalArgumentException e) {
-            throw Settings.invalid(URL, value, "an http:// or https:// URL");
+            throw Settings.invalid(key, value, "an http:// or https:// URL");
         }
     }
 

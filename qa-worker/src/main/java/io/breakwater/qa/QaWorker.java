@@ -41,8 +41,14 @@ public final class QaWorker implements AutoCloseable {
     public static QaWorker start(Settings settings, Consumer<Throwable> onFailure) {
         // Read first: a bad setting stops the start before anything connects.
         QaWorkerSettings worker = QaWorkerSettings.from(settings);
-        LlmSettings llm = LlmSettings.from(settings);
-        return new QaWorker(WorkerRuntime.start(settings, new Definition(worker, llm), onFailure));
+        List<LlmSettings> chain = LlmSettings.chain(settings);
+        // Each fallback has a breaker of its own, with the primary's figures unless its own settings say otherwise.
+        BreakerSettings primary = BreakerSettings.from(settings, Dependencies.LLM_SERVICE);
+        List<BreakerSettings> breakers = new ArrayList<>(List.of(Dependencies.LLM_SERVICE));
+        for (int n = 1; n < chain.size(); n++) {
+            breakers.add(primary.named(Dependencies.llmFallback(n)));
+        }
+        return new QaWorker(WorkerRuntime.start(settings, new Definition(worker, chain, breakers), onFailure));
     }
 
     /** The {@code llm_service} breaker, for reading its state. */
@@ -72,8 +78,14 @@ public final class QaWorker implements AutoCloseable {
         }
     }
 
-    /** The QA worker as the runtime runs it. */
-    private record Definition(QaWorkerSettings worker, LlmSettings llm) implements WorkerDefinition<QuestionHandler.Outcome> {
+    /**
+     * The QA worker as the runtime runs it.
+     *
+     * @param chain the LLM's deployments, primary first
+     * @param llmBreakers their breakers' figures, in the same order
+     */
+    private record Definition(QaWorkerSettings worker, List<LlmSettings> chain, List<BreakerSettings> llmBreakers)
+            implements WorkerDefinition<QuestionHandler.Outcome> {
 
         @Override
         public String name() {
@@ -103,19 +115,28 @@ public final class QaWorker implements AutoCloseable {
 
         @Override
         public List<BreakerSettings> dependencies() {
-            return List.of(Dependencies.LLM_SERVICE, Dependencies.MONGODB, Dependencies.VECTOR_DB);
+            List<BreakerSettings> all = new ArrayList<>(llmBreakers);
+            all.add(Dependencies.MONGODB);
+            all.add(Dependencies.VECTOR_DB);
+            return all;
         }
 
         @Override
         public Parts<QuestionHandler.Outcome> assemble(WorkerContext context) {
-            BreakerPolicy llmBreaker = context.breaker(Dependencies.LLM_SERVICE);
             BreakerPolicy mongoBreaker = context.breaker(Dependencies.MONGODB);
-            Answerer answerer = llm.url().isPresent()
-                    ? new OpenAiAnswerer(llm, llmBreaker.settings().callTimeout().plusSeconds(1))
-                    : new OfflineAnswerer();
-            String description = llm.url().isPresent()
-                    ? "the LLM " + llm.model() + " at " + llm.url().get()
-                    : "the offline extractive answerer (set BW_LLM_URL for a language model)";
+            List<LlmChain.Deployment> deployments = new ArrayList<>();
+            List<String> described = new ArrayList<>();
+            for (int depth = 0; depth < chain.size(); depth++) {
+                LlmSettings llm = chain.get(depth);
+                BreakerPolicy breaker = context.breaker(llmBreakers.get(depth));
+                deployments.add(new LlmChain.Deployment(breaker, llm.url().isPresent()
+                        ? new OpenAiAnswerer(llm, breaker.settings().callTimeout().plusSeconds(1))
+                        : new OfflineAnswerer()));
+                described.add(llm.url().map(url -> "the LLM " + llm.model() + " at " + url)
+                        .orElse("the offline extractive answerer (set BW_LLM_URL for a language model)"));
+            }
+            LlmChain llm = new LlmChain(deployments);
+            String description = String.join(", falling back to ", described);
             // Every crawled page, searchable before the first question is taken.
             PageIndex pages = PageIndex.following(context.kafka(), context.topics().crawlPages(),
                     "breakwater-qa-pages-" + context.settings().instanceId(), Duration.ofSeconds(30));
@@ -125,10 +146,9 @@ public final class QaWorker implements AutoCloseable {
                         question -> pages.search(question, worker.contextPassages()), context.handlerThreads());
                 resources.add(retrieval);
                 QuestionHandler handler = new QuestionHandler(context.topics(), new QuestionStore(context.database()),
-                        llmBreaker, mongoBreaker, answerer, retrieval, context.parking(), worker.maxRecordBytes(),
-                        context.clock());
-                // Each parked question waits for the breaker it was parked for: the LLM's, or the store's.
-                ReplayAdmission replay = ReplayAdmission.byParkedBreaker(List.of(llmBreaker, mongoBreaker), llmBreaker,
+                        llm, mongoBreaker, retrieval, context.parking(), worker.maxRecordBytes(), context.clock());
+                // Each parked question waits for what it was parked for: any of the LLM's deployments, or the store.
+                ReplayAdmission replay = ReplayAdmission.byParkedBreaker(List.of(llm.gate(), mongoBreaker), llm.gate(),
                         worker.maxInFlight(), context.replayRate(), context.clock());
                 return new Parts<>(handler, replay, resources, "answering with " + description);
             } catch (RuntimeException e) {

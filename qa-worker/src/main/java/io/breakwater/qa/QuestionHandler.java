@@ -60,12 +60,11 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
 
     private final Topics topics;
     private final QuestionStore store;
-    private final BreakerPolicy llmBreaker;
+    private final LlmChain llm;
     private final BreakerPolicy mongoBreaker;
     /** How long a prefetched look-up is trusted: long enough for a batch to be handled, short enough to stay true. */
     static final Duration PREFETCH_FRESH = Duration.ofSeconds(2);
 
-    private final Answerer answerer;
     private final Retrieval retrieval;
     private final Parking parking;
     private final int maxRecordBytes;
@@ -99,13 +98,12 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     }
 
     /** @param retrieval the passages of crawled pages that best match a question, through the vector_db breaker */
-    QuestionHandler(Topics topics, QuestionStore store, BreakerPolicy llmBreaker, BreakerPolicy mongoBreaker,
-                    Answerer answerer, Retrieval retrieval, Parking parking, int maxRecordBytes, Clock clock) {
+    QuestionHandler(Topics topics, QuestionStore store, LlmChain llm, BreakerPolicy mongoBreaker,
+                    Retrieval retrieval, Parking parking, int maxRecordBytes, Clock clock) {
         this.topics = topics;
         this.store = store;
-        this.llmBreaker = llmBreaker;
+        this.llm = llm;
         this.mongoBreaker = mongoBreaker;
-        this.answerer = answerer;
         this.retrieval = retrieval;
         this.parking = parking;
         this.maxRecordBytes = maxRecordBytes;
@@ -248,18 +246,18 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
         AnswerEvent outcome;
         try {
             Retrieval.Context context = retrieval.forQuestion(question.question());
-            Answer answer = llmBreaker.call(() -> answerer.answer(question.question(), context.passages()));
+            Answer answer = llm.answer(question.question(), context.passages());
             outcome = AnswerEvent.answered(question.id(), question.question(), answer.text(), answer.sources(),
                     context.missing().map(answer.answeredBy()::withoutContext).orElse(answer.answeredBy()),
                     clock.instant());
         } catch (BreakerOpenException | DependencyUnavailableException e) {
-            return park(record, question, Parking.Failure.of(llmBreaker, e));
+            return park(record, question, Parking.Failure.of(llm.primary(), e));
         } catch (DependencyRejectedException e) {
             log.info("Question {} failed: {}", question.id(), e.getMessage());
             outcome = AnswerEvent.failed(question.id(), question.question(), e.getMessage(), clock.instant());
         }
         inHand.put(question.id(), outcome);
-        return ended(outcome, !(answerer.costly() && storedNow(outcome)));
+        return ended(outcome, !(llm.costly() && storedNow(outcome)));
     }
 
     /**

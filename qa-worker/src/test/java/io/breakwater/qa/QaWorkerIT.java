@@ -114,6 +114,28 @@ class QaWorkerIT extends QaWorkerTesting {
     }
 
     @Test
+    void shouldAnswerEveryQuestionFromTheFallbackWhenThePrimaryLlmIsDeadParkingNone() {
+        LlmDouble fallback = resources.add(LlmDouble.start());
+        settings.put("llm.url", "http://127.0.0.1:" + FreePort.find() + "/v1");
+        settings.put("llm.model", "primary-model");
+        settings.put("llm.fallback.url", fallback.baseUrl());
+        settings.put("llm.fallback.model", "backup-model");
+        startWorker();
+
+        List<String> ids = publishQuestions(20);
+
+        Map<String, AnswerEvent> answered = byId(answers(20));
+        assertThat(answered.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(answered.values()).allSatisfy(answer -> {
+            assertThat(answer.status()).isEqualTo(QuestionStatus.ANSWERED);
+            assertThat(answer.answeredBy()).isEqualTo(new AnsweredBy(AnsweredBy.LLM, "backup-model", null, 1));
+        });
+        assertThat(fallback.answeredQuestions()).hasSize(20);
+        assertThat(probe.readToEnd(topics.parkedQuestions().name(), WAIT)).as("none parked").isEmpty();
+        assertThat(store.find("q-0").orElseThrow().answeredBy().depth()).isEqualTo(1);
+    }
+
+    @Test
     void shouldParkQuestionsWhileMongoDbIsDownAndAnswerEachOnceItIsBack(@TempDir Path dir) {
         int port = FreePort.find();
         Path file = dir.resolve("mongo.h2");
@@ -181,7 +203,8 @@ class QaWorkerIT extends QaWorkerTesting {
 
         AnswerEvent answer = answers(1).get(0);
         assertThat(answer.answer()).isEqualTo(LlmDouble.answerTo("What is Kafka?"));
-        assertThat(answer.answeredBy()).isEqualTo(new AnsweredBy(AnsweredBy.LLM, "test-model"));
+        assertThat(answer.answeredBy()).as("the primary: depth 0")
+                .isEqualTo(new AnsweredBy(AnsweredBy.LLM, "test-model", null, 0));
         assertThat(llm.calls()).isEqualTo(1);
     }
 

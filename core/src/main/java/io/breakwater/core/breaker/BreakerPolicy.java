@@ -35,7 +35,7 @@ import io.breakwater.core.health.BreakerState;
  * <p>Thread-safe: one instance per dependency, shared by every thread that calls it. Calls take no lock of the
  * breaker's own (counters are atomic, the fleet's view and the override volatile); reporting a change takes one.
  */
-public final class BreakerPolicy {
+public final class BreakerPolicy implements DependencyGate {
 
     private static final Logger log = LoggerFactory.getLogger(BreakerPolicy.class);
 
@@ -74,6 +74,7 @@ public final class BreakerPolicy {
         this.reporter = new TransitionReporter(settings, identity, clock, statistics, resolver, fleet, local);
     }
 
+    @Override
     public String name() {
         return settings.name();
     }
@@ -180,6 +181,7 @@ public final class BreakerPolicy {
     }
 
     /** How many calls may go now: all of them, a single trial, or none. */
+    @Override
     public Allowance allowance() {
         return resolver.resolve(clock.instant()).allowance();
     }
@@ -188,6 +190,7 @@ public final class BreakerPolicy {
     public enum Allowance { ALL, TRIAL, NONE }
 
     /** How long until this breaker lets a (trial) call through: zero unless open; its open time if forced open. */
+    @Override
     public Duration untilTrial() {
         Instant now = clock.instant();
         Effective current = resolver.resolve(now);

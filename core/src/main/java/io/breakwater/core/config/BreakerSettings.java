@@ -48,6 +48,12 @@ public record BreakerSettings(String name, int failureThreshold, int successThre
                 settings.seconds(key(name, "retry.max.delay.seconds"), defaults.retryMaxDelay()));
     }
 
+    /** The same figures for a breaker named {@code other}: another deployment of the same dependency. */
+    public BreakerSettings named(String other) {
+        return new BreakerSettings(other, failureThreshold, successThreshold, openDuration, callTimeout, maxRetries,
+                retryDelay, retryMaxDelay);
+    }
+
     /** The longest one guarded call can take: every attempt timing out, with the longest backoff between them. */
     public Duration worstCaseCall() {
         return callTimeout.multipliedBy(maxRetries + 1L).plus(retryMaxDelay.multipliedBy(maxRetries));

@@ -50,9 +50,26 @@ public final class Dependencies {
     private Dependencies() {
     }
 
+    /**
+     * The breaker of the LLM's n-th fallback deployment ({@code n} ≥ 1): {@code llm_service_fallback}, then
+     * {@code llm_service_fallback_2} and on. The primary's is {@link #LLM_SERVICE}'s.
+     */
+    public static String llmFallback(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("fallbacks are numbered from 1 but was " + n);
+        }
+        return LLM_SERVICE.name() + "_fallback" + (n == 1 ? "" : "_" + n);
+    }
+
+    /** Whether {@code breaker} guards one of the LLM's deployments, the primary or a fallback. */
+    public static boolean isLlmDeployment(String breaker) {
+        return breaker.equals(LLM_SERVICE.name()) || breaker.startsWith(LLM_SERVICE.name() + "_fallback");
+    }
+
     /** The defaults of the dependency named {@code name} ({@code crawler:<host>} is the crawler's), if it is one. */
     public static Optional<BreakerSettings> named(String name) {
-        String base = name.startsWith(CRAWLER.name() + ":") ? CRAWLER.name() : name;
+        String base = name.startsWith(CRAWLER.name() + ":") ? CRAWLER.name()
+                : isLlmDeployment(name) ? LLM_SERVICE.name() : name;
         return ALL.stream().filter(dependency -> dependency.name().equals(base)).findFirst();
     }
 }

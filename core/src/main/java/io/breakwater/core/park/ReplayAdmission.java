@@ -12,6 +12,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.DependencyGate;
 import io.breakwater.core.pipeline.Admission;
 import io.breakwater.core.pipeline.WorkHeaders;
 import io.breakwater.core.time.OutsideTime;
@@ -39,13 +40,14 @@ public final class ReplayAdmission implements Admission {
     static final Duration MAX_NOT_BEFORE_AHEAD = Duration.ofDays(1);
 
     /** The breakers whose states shape the capacity; empty for a breaker per record (a crawler's host). */
-    private final List<BreakerPolicy> shaping;
-    private final Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf;
+    private final List<DependencyGate> shaping;
+    private final Function<ConsumerRecord<byte[], byte[]>, ? extends DependencyGate> breakerOf;
     private final int capacity;
     private final RateLimiter rate;
     private final Clock clock;
 
-    private ReplayAdmission(List<BreakerPolicy> shaping, Function<ConsumerRecord<byte[], byte[]>, BreakerPolicy> breakerOf,
+    private ReplayAdmission(List<DependencyGate> shaping,
+                            Function<ConsumerRecord<byte[], byte[]>, ? extends DependencyGate> breakerOf,
                             int capacity, RateLimiter rate, Clock clock) {
         this.shaping = List.copyOf(shaping);
         this.breakerOf = breakerOf;
@@ -68,9 +70,9 @@ public final class ReplayAdmission implements Admission {
      * {@link WorkHeaders#BREAKER} header names, one that names none of them by {@code fallback}. Records behind an
      * open breaker wait while the others flow; while any of them is due a trial, records go one at a time.
      */
-    public static ReplayAdmission byParkedBreaker(List<BreakerPolicy> breakers, BreakerPolicy fallback, int capacity,
-                                                  RateLimiter rate, Clock clock) {
-        Map<String, BreakerPolicy> byName = new HashMap<>();
+    public static ReplayAdmission byParkedBreaker(List<? extends DependencyGate> breakers, DependencyGate fallback,
+                                                  int capacity, RateLimiter rate, Clock clock) {
+        Map<String, DependencyGate> byName = new HashMap<>();
         breakers.forEach(breaker -> byName.put(breaker.name(), breaker));
         byName.putIfAbsent(fallback.name(), fallback);
         return new ReplayAdmission(List.copyOf(byName.values()), record -> byName.getOrDefault(
@@ -89,7 +91,7 @@ public final class ReplayAdmission implements Admission {
             return capacity;
         }
         boolean allShut = true;
-        for (BreakerPolicy breaker : shaping) {
+        for (DependencyGate breaker : shaping) {
             BreakerPolicy.Allowance allowance = breaker.allowance();
             if (allowance == BreakerPolicy.Allowance.TRIAL) {
                 return 1;
@@ -112,7 +114,7 @@ public final class ReplayAdmission implements Admission {
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return true;
         }
-        BreakerPolicy breaker = breakerOf.apply(record);
+        DependencyGate breaker = breakerOf.apply(record);
         return breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE;
     }
 
@@ -123,7 +125,7 @@ public final class ReplayAdmission implements Admission {
         if (notBefore.isPresent() && notBefore.get().isAfter(now)) {
             return OutsideTime.clamp(Duration.between(now, notBefore.get()), MAX_HOLD);
         }
-        BreakerPolicy breaker = breakerOf.apply(record);
+        DependencyGate breaker = breakerOf.apply(record);
         if (breaker != null && breaker.allowance() == BreakerPolicy.Allowance.NONE) {
             Duration wait = breaker.untilTrial();
             return wait.isZero() ? Duration.ofMillis(100) : OutsideTime.clamp(wait, MAX_HOLD);

@@ -42,6 +42,9 @@ final class QuestionDocuments {
             if (outcome.answeredBy().withoutContext() != null) {
                 by.append("withoutContext", outcome.answeredBy().withoutContext());
             }
+            if (outcome.answeredBy().depth() != null) {
+                by.append("depth", outcome.answeredBy().depth());
+            }
             updates.add(Updates.set("answeredBy", by));
             updates.add(Updates.unset("reason"));
         } else {
@@ -74,7 +77,7 @@ final class QuestionDocuments {
                 document.getString("answer"),
                 sources,
                 by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model"),
-                        by.getString("withoutContext")),
+                        by.getString("withoutContext"), by.getInteger("depth")),
                 document.getString("reason"),
                 document.getInteger("parkCount"),
                 instant(document.getDate("nextAttemptAt")),

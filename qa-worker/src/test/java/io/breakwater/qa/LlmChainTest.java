@@ -1,0 +1,123 @@
+package io.breakwater.qa;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import io.breakwater.core.breaker.BreakerOpenException;
+import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.DependencyRejectedException;
+import io.breakwater.core.breaker.DependencyUnavailableException;
+import io.breakwater.core.config.BreakerSettings;
+import io.breakwater.core.event.AnsweredBy;
+
+/** A question goes down the LLM's deployments until one answers; it parks only when none can. */
+class LlmChainTest {
+
+    /** The LLM's figures without retries or backoff, so that a failing deployment is given up at once. */
+    private static final BreakerSettings FIGURES = new BreakerSettings("llm_service", 5, 1, Duration.ofSeconds(60),
+            Duration.ofSeconds(30), 0, Duration.ofMillis(500), Duration.ofSeconds(8));
+
+    private final BreakerPolicy primary = new BreakerPolicy(FIGURES);
+    private final BreakerPolicy fallback = new BreakerPolicy(FIGURES.named("llm_service_fallback"));
+    private final AtomicInteger primaryCalls = new AtomicInteger();
+    private final AtomicInteger fallbackCalls = new AtomicInteger();
+
+    @Test
+    void shouldAnswerFromTheFallbackAtOnceWhenThePrimaryFailsAndSaySo() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, failing(primaryCalls)),
+                new LlmChain.Deployment(fallback, answering("backup-model", fallbackCalls))));
+
+        Answer answer = chain.answer("Why?", List.of());
+
+        assertThat(answer.answeredBy()).isEqualTo(new AnsweredBy(AnsweredBy.LLM, "backup-model", null, 1));
+        assertThat(primaryCalls).hasValue(1);
+    }
+
+    @Test
+    void shouldSkipAnOpenDeploymentWithoutCallingIt() {
+        primary.breaker().open();
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, answering("main", primaryCalls)),
+                new LlmChain.Deployment(fallback, answering("backup-model", fallbackCalls))));
+
+        assertThat(chain.answer("Why?", List.of()).answeredBy().depth()).isEqualTo(1);
+        assertThat(primaryCalls).hasValue(0);
+    }
+
+    @Test
+    void shouldAnswerFromThePrimaryAtDepthZeroWhileItWorks() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, answering("main", primaryCalls)),
+                new LlmChain.Deployment(fallback, answering("backup-model", fallbackCalls))));
+
+        assertThat(chain.answer("Why?", List.of()).answeredBy()).isEqualTo(new AnsweredBy(AnsweredBy.LLM, "main", null, 0));
+        assertThat(fallbackCalls).hasValue(0);
+    }
+
+    @Test
+    void shouldRefuseUnderThePrimarysNameWhenEveryDeploymentIsOpen() {
+        primary.breaker().open();
+        fallback.breaker().open();
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, answering("main", primaryCalls)),
+                new LlmChain.Deployment(fallback, answering("backup-model", fallbackCalls))));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of()))
+                .isInstanceOfSatisfying(BreakerOpenException.class, open -> {
+                    assertThat(open.breaker()).isEqualTo("llm_service");
+                    assertThat(open.remainingOpen()).isPositive();
+                })
+                .hasMessageContaining("every fallback");
+        assertThat(chain.gate().allowance()).isEqualTo(BreakerPolicy.Allowance.NONE);
+    }
+
+    @Test
+    void shouldFailWithTheLastFailureWhenEveryDeploymentFails() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, failing(primaryCalls)),
+                new LlmChain.Deployment(fallback, failing(fallbackCalls))));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of())).isInstanceOf(DependencyUnavailableException.class);
+        assertThat(primaryCalls).hasValue(1);
+        assertThat(fallbackCalls).hasValue(1);
+    }
+
+    @Test
+    void shouldNotAskAFallbackAboutAQuestionThePrimaryRejected() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) -> {
+            primaryCalls.incrementAndGet();
+            throw new DependencyRejectedException("HTTP 400: context length exceeded");
+        }), new LlmChain.Deployment(fallback, answering("backup-model", fallbackCalls))));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of())).isInstanceOf(DependencyRejectedException.class);
+        assertThat(fallbackCalls).hasValue(0);
+    }
+
+    @Test
+    void shouldLetParkedQuestionsReplayWhileAnyDeploymentTakesCalls() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, answering("main", primaryCalls)),
+                new LlmChain.Deployment(fallback, answering("backup-model", fallbackCalls))));
+        primary.breaker().open();
+
+        assertThat(chain.gate().name()).isEqualTo("llm_service");
+        assertThat(chain.gate().allowance()).isEqualTo(BreakerPolicy.Allowance.ALL);
+        fallback.breaker().halfOpen();
+        assertThat(chain.gate().allowance()).isEqualTo(BreakerPolicy.Allowance.TRIAL);
+    }
+
+    private static Answerer answering(String model, AtomicInteger calls) {
+        return (question, context) -> {
+            calls.incrementAndGet();
+            return new Answer("Because.", List.of(), new AnsweredBy(AnsweredBy.LLM, model));
+        };
+    }
+
+    private static Answerer failing(AtomicInteger calls) {
+        return (question, context) -> {
+            calls.incrementAndGet();
+            throw new DependencyUnavailableException("cannot reach the LLM: connection refused");
+        };
+    }
+}
