@@ -186,7 +186,7 @@ public final class IngestApi implements AutoCloseable {
 
     /**
      * Whether the LLM cannot answer now, as {@code breaker.health} says: its {@code llm_service} breaker is open, and so
-     * is every fallback deployment's ({@code llm_service_fallback*}) the fleet reports.
+     * is every fallback deployment's ({@code llm_service_fallback*}) that an instance still reports.
      */
     static boolean llmOpen(FleetHealth fleet) {
         return llmOpen(fleet.breakers().values());
@@ -195,13 +195,16 @@ public final class IngestApi implements AutoCloseable {
     static boolean llmOpen(java.util.Collection<BreakerHealth> breakers) {
         boolean primaryOpen = false;
         for (BreakerHealth health : breakers) {
-            if (!Dependencies.isLlmDeployment(health.breaker())) {
+            boolean primary = health.breaker().equals(Dependencies.LLM_SERVICE.name());
+            // A fallback no instance reports any more (configured once, then removed) stays on breaker.health as
+            // closed: it answers nothing.
+            if (!Dependencies.isLlmDeployment(health.breaker()) || !primary && health.instances().isEmpty()) {
                 continue;
             }
             if (health.state() != BreakerState.OPEN) {
                 return false;
             }
-            primaryOpen |= health.breaker().equals(Dependencies.LLM_SERVICE.name());
+            primaryOpen |= primary;
         }
         return primaryOpen;
     }

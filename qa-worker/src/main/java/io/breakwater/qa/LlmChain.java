@@ -69,6 +69,8 @@ final class LlmChain {
     Answer answer(String question, List<Passage> context) {
         DependencyUnavailableException failed = null;
         Duration soonest = null;
+        // When some deployment may be asked again: a parked question waits for the first, not for the primary.
+        Duration again = null;
         for (int depth = 0; depth < deployments.size(); depth++) {
             Deployment deployment = deployments.get(depth);
             try {
@@ -76,9 +78,11 @@ final class LlmChain {
                 return AnsweredBy.LLM.equals(answer.answeredBy().kind())
                         ? new Answer(answer.text(), answer.sources(), answer.answeredBy().atDepth(depth)) : answer;
             } catch (BreakerOpenException e) {
-                soonest = soonest == null || e.remainingOpen().compareTo(soonest) < 0 ? e.remainingOpen() : soonest;
+                soonest = sooner(soonest, e.remainingOpen());
+                again = sooner(again, e.remainingOpen());
             } catch (DependencyUnavailableException e) {
                 failed = e;
+                again = sooner(again, e.retryAfter().orElse(Duration.ZERO));
                 if (depth + 1 < deployments.size()) {
                     log.info("{} failed ({}); asking {}", deployment.breaker().name(), e.getMessage(),
                             deployments.get(depth + 1).breaker().name());
@@ -86,9 +90,14 @@ final class LlmChain {
             }
         }
         if (failed != null) {
-            throw failed;
+            throw deployments.size() == 1 ? failed
+                    : new DependencyUnavailableException(failed.getMessage(), again, failed);
         }
         throw new BreakerOpenException(primary().name(), soonest,
                 deployments.size() == 1 ? "after repeated failures" : "as is every fallback");
+    }
+
+    private static Duration sooner(Duration current, Duration candidate) {
+        return current == null || candidate.compareTo(current) < 0 ? candidate : current;
     }
 }

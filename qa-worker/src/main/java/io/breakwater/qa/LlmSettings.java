@@ -38,6 +38,7 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
      * model and API key. A fallback needs a primary with a URL, and the numbers run without a gap.
      */
     static List<LlmSettings> chain(Settings settings) {
+        refuseStrayFallbackSettings(settings);
         List<LlmSettings> chain = new ArrayList<>(List.of(from(settings)));
         for (int n = 1; n <= MAX_FALLBACKS + 1; n++) {
             String prefix = fallbackPrefix(n);
@@ -63,6 +64,37 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
         }
         return List.copyOf(chain);
     }
+
+    /**
+     * Refuses a fallback setting that could never take effect: a name other than {@code url}, {@code model} or
+     * {@code api.key}, a number outside 2 to {@value #MAX_FALLBACKS} ({@code BW_LLM_FALLBACK_1_*} is spelled
+     * {@code BW_LLM_FALLBACK_*}), or a model or key without the URL it belongs to.
+     */
+    private static void refuseStrayFallbackSettings(Settings settings) {
+        for (String rest : settings.withPrefix(FALLBACK + ".").keySet()) {
+            java.util.regex.Matcher key = STRAY.matcher(rest);
+            String variable = Settings.variableName(FALLBACK + "." + rest);
+            if (!key.matches()) {
+                throw new ConfigException("Setting " + variable + " is not one Breakwater knows: a fallback has a URL,"
+                        + " a MODEL and an API_KEY, numbered BW_LLM_FALLBACK_* then BW_LLM_FALLBACK_2_* to _"
+                        + MAX_FALLBACKS + "_*");
+            }
+            int n = key.group(1) == null ? 1 : Integer.parseInt(key.group(1));
+            if (key.group(1) != null && (n < 2 || n > MAX_FALLBACKS)) {
+                throw new ConfigException("Setting " + variable + " names fallback " + n + " ("
+                        + Settings.variableName(FALLBACK + "." + n + ".url") + " and the like): the first is spelled"
+                        + " BW_LLM_FALLBACK_*, the others BW_LLM_FALLBACK_2_* to _" + MAX_FALLBACKS + "_*");
+            }
+            if (!key.group(2).equals("url") && settings.find(fallbackPrefix(n) + ".url").isEmpty()) {
+                throw new ConfigException("Setting " + variable + " is set but "
+                        + Settings.variableName(fallbackPrefix(n) + ".url") + " is not: a fallback needs its URL");
+            }
+        }
+    }
+
+    /** The rest of a fallback setting's key: an optional number, then what it sets. */
+    private static final java.util.regex.Pattern STRAY =
+            java.util.regex.Pattern.compile("(?:(\\d{1,3})\\.)?(url|model|api\\.key)");
 
     /** The prefix of the n-th fallback's settings: {@code llm.fallback}, then {@code llm.fallback.2} and on. */
     static String fallbackPrefix(int n) {

@@ -131,6 +131,12 @@ final class OpenAiAnswerer implements Answerer {
             throw new DependencyUnavailableException("the LLM answered HTTP " + status + ": " + errorText(response.body()),
                     retryAfter(response).orElse(null), null);
         }
+        if (status == 401 || status == 403 || status == 404) {
+            // The deployment's fault, not the question's: a key revoked or expired, a model or deployment gone. It
+            // counts against this deployment's breaker, and a fallback is asked; an operator has something to fix.
+            throw new DependencyUnavailableException("the LLM refused the deployment's call with HTTP " + status
+                    + " (check BW_LLM_*_API_KEY, the model and the URL): " + errorText(response.body()));
+        }
         if (status >= 400) {
             throw new DependencyRejectedException("the LLM rejected the request with HTTP " + status + ": "
                     + errorText(response.body()));

@@ -77,7 +77,7 @@ final class QuestionDocuments {
                 document.getString("answer"),
                 sources,
                 by == null ? null : new AnsweredBy(by.getString("kind"), by.getString("model"),
-                        by.getString("withoutContext"), by.getInteger("depth")),
+                        by.getString("withoutContext"), depth(by.get("depth"))),
                 document.getString("reason"),
                 document.getInteger("parkCount"),
                 instant(document.getDate("nextAttemptAt")),
@@ -85,6 +85,15 @@ final class QuestionDocuments {
                 instant(document.getDate("answeredAt")),
                 instant(document.getDate("updatedAt")),
                 document.getString("owner"));
+    }
+
+    /**
+     * The deployment depth as stored, if it reads as one: only informative, so a value written by hand (a long, a
+     * double, a negative or absurd number) is dropped rather than making the whole answer unreadable.
+     */
+    static Integer depth(Object stored) {
+        return stored instanceof Number number && number.doubleValue() >= 0 && number.doubleValue() <= 1_000
+                && number.doubleValue() == Math.floor(number.doubleValue()) ? number.intValue() : null;
     }
 
     static Date date(Instant instant) {

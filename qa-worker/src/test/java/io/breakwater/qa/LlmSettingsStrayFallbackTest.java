@@ -10,12 +10,12 @@ import io.breakwater.core.config.ConfigException;
 import io.breakwater.core.config.Settings;
 
 /**
- * Review (issue 14, question 5): fallback settings that cannot take effect are dropped without a word, so the worker
+ * fallback settings that cannot take effect are dropped without a word, so the worker
  * starts with no fallback while the operator believes it has one. LlmSettings.chain stops at the first fallback
  * number without a URL and never looks at that number's model or API key, nor at BW_LLM_FALLBACK_1_* (a natural
  * spelling of "the first fallback") or numbers past 9. The primary, by contrast, refuses a URL without a model.
  */
-class LlmSettingsOrphanFallbackReviewTest {
+class LlmSettingsStrayFallbackTest {
 
     @Test
     void shouldRefuseAFallbackModelWithoutAUrl() {

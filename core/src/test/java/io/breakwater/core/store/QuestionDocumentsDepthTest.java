@@ -7,13 +7,13 @@ import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
 /**
- * Review (issue 14, question 7): answeredBy.depth is informational, yet QuestionDocuments.toRecord reads it with
+ * answeredBy.depth is informational, yet QuestionDocuments.toRecord reads it with
  * Document#getInteger (a ClassCastException for a depth stored as int64 or double: mongosh NumberLong, the legacy
  * shell, a migration script) and AnsweredBy's constructor throws on a negative one. Either way the whole stored answer
  * becomes unreadable: GET /questions/{id} fails, and QuestionStore#findAnswered (the QA worker's check before
  * answering a redelivered question) throws for the whole batch of ids it was asked about.
  */
-class QuestionDocumentsDepthReviewTest {
+class QuestionDocumentsDepthTest {
 
     @Test
     void shouldReadAnAnswerWhoseDepthIsStoredAsALong() {
