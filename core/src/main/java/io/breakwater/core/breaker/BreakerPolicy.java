@@ -43,6 +43,7 @@ public final class BreakerPolicy implements DependencyGate {
     private final Identity identity;
     private final Clock clock;
     private final CallStatistics statistics;
+    private final SlowCallWindow slowCalls;
     private final LocalBreaker local;
     private final FleetFollower fleet;
     private final StateResolver resolver;
@@ -67,6 +68,7 @@ public final class BreakerPolicy implements DependencyGate {
         this.identity = identity;
         this.clock = clock;
         this.statistics = new CallStatistics(settings.name(), latencyWindow, clock);
+        this.slowCalls = new SlowCallWindow(settings.slowCalls());
         // The local breaker reports its own transitions, through refresh, once the parts below exist.
         this.local = new LocalBreaker(settings, clock, statistics, this::refresh);
         this.fleet = new FleetFollower(settings, identity, sharing, clock, local, statistics);
@@ -280,19 +282,30 @@ public final class BreakerPolicy implements DependencyGate {
     }
 
     private void succeeded(long startNanos) {
-        if (statistics.succeeded(System.nanoTime() - startNanos) && local.isClosed()) {
+        long took = System.nanoTime() - startNanos;
+        if (statistics.succeeded(took) && local.isClosed()) {
             reporter.publishFailureCount();
         }
+        judgeSpeed(took);
     }
 
     private void failed(long startNanos, boolean timedOut) {
+        long took = System.nanoTime() - startNanos;
+        judgeSpeed(took);
         // Failures of calls that were still out when the breaker opened do not count: it had decided.
-        long failures = statistics.failed(System.nanoTime() - startNanos, timedOut, !local.isOpen());
+        long failures = statistics.failed(took, timedOut, !local.isOpen());
         if (local.isClosed()) {
             reporter.publishFailureCount();
             if (failures < settings.failureThreshold()) {
                 fleet.openIfTheFleetFailedEnough(resolver.isOverridden());
             }
+        }
+    }
+
+    /** Opens a closed breaker when too many of its last calls were slow, though none failed. */
+    private void judgeSpeed(long tookNanos) {
+        if (slowCalls.enabled() && local.isClosed() && slowCalls.tooSlowAfter(tookNanos)) {
+            local.trip(slowCalls.describe());
         }
     }
 
