@@ -131,7 +131,25 @@ public final class BreakerPolicy implements DependencyGate {
             // A hold ran out while no report noticed: settle it first, so that this call may be the trial.
             refresh();
         }
-        return local.run(call, current.guarded(), this::succeeded, this::failed);
+        try {
+            return local.run(call, current.guarded(), this::succeeded, this::failed);
+        } catch (DependencyCoolingException e) {
+            throw cooled(e);
+        }
+    }
+
+    /**
+     * Cools down until the time the dependency asked for, and refuses the call as a breaker that is open would: the
+     * caller's work waits (or goes to another deployment), and is not counted as failed.
+     */
+    private BreakerOpenException cooled(DependencyCoolingException e) {
+        // A pause asked for never keeps the dependency away longer than a failure would: an endpoint that asks for
+        // hours (or centuries) is tried again after the breaker's open time.
+        Duration coolFor = io.breakwater.core.time.OutsideTime.clamp(e.coolFor(), settings.openDuration());
+        resolver.coolUntil(io.breakwater.core.time.OutsideTime.plusSaturated(clock.instant(), coolFor));
+        statistics.rejected();
+        reporter.refresh();
+        return new BreakerOpenException(name(), coolFor, "cooling down (" + e.getMessage() + ")");
     }
 
     /**

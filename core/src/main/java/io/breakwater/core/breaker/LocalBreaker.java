@@ -238,6 +238,9 @@ final class LocalBreaker {
                 // The dependency answered, and is healthy: the request was at fault.
                 succeeded.accept(start);
                 throw e;
+            } catch (DependencyCoolingException e) {
+                // The dependency answered, asking for a pause: not a failure, and not a success either.
+                throw e;
             } catch (Throwable e) {
                 long elapsed = System.nanoTime() - start;
                 // Failsafe's timeout interrupts the call and cancels its execution; an interrupt from anywhere else
@@ -263,6 +266,7 @@ final class LocalBreaker {
      */
     private static boolean countsAgainstBreaker(Throwable failure) {
         return failure != null && !(failure instanceof DependencyRejectedException)
+                && !(failure instanceof DependencyCoolingException)
                 && !(failure instanceof CircuitBreakerOpenException) && !(failure instanceof InterruptedException);
     }
 }
