@@ -99,9 +99,8 @@ final class HostBreakers {
     }
 
     private BreakerPolicy newBreaker(String key) {
-        BreakerPolicy breaker = new BreakerPolicy(new BreakerSettings("crawler:" + key, figures.failureThreshold(),
-                figures.successThreshold(), figures.openDuration(), figures.callTimeout(), figures.maxRetries(),
-                figures.retryDelay(), figures.retryMaxDelay()), identity, fleet.share(), fleet.latencyWindow(), clock);
+        BreakerPolicy breaker = new BreakerPolicy(figures.named("crawler:" + key), identity, fleet.share(),
+                fleet.latencyWindow(), clock);
         onNew.accept(breaker);
         return breaker;
     }

@@ -42,6 +42,9 @@ public final class BreakerPolicy implements DependencyGate {
     private final BreakerSettings settings;
     private final Identity identity;
     private final Clock clock;
+    /** The shortest cooldown a rate limit earns, whatever it asks. */
+    static final Duration MIN_COOLDOWN = Duration.ofMillis(250);
+
     private final CallStatistics statistics;
     private final SlowCallWindow slowCalls;
     private final LocalBreaker local;
@@ -145,7 +148,10 @@ public final class BreakerPolicy implements DependencyGate {
     private BreakerOpenException cooled(DependencyCoolingException e) {
         // A pause asked for never keeps the dependency away longer than a failure would: an endpoint that asks for
         // hours (or centuries) is tried again after the breaker's open time.
+        // ... and always for a moment: a 429 that asks for no wait (0, a date in the past) must still pace the calls.
         Duration coolFor = io.breakwater.core.time.OutsideTime.clamp(e.coolFor(), settings.openDuration());
+        coolFor = coolFor.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : coolFor;
+        local.coolingBegan();
         resolver.coolUntil(io.breakwater.core.time.OutsideTime.plusSaturated(clock.instant(), coolFor));
         statistics.rejected();
         reporter.refresh();

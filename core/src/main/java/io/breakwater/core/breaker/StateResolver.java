@@ -59,7 +59,8 @@ final class StateResolver {
             return new Effective.Held(held.get());
         }
         Instant cooling = coolingUntil.get();
-        if (cooling.isAfter(now) && local.isClosed()) {
+        // Open from failures, the breaker's own open time decides; closed or half-open, the pause asked for does.
+        if (cooling.isAfter(now) && !local.isOpen()) {
             return new Effective.Cooling(cooling);
         }
         return local.resolve(now);

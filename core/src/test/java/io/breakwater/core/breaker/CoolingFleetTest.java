@@ -17,7 +17,7 @@ import io.breakwater.core.health.BreakerHealth;
 import io.breakwater.core.health.BreakerState;
 
 /** Review of issue 14: how the fleet's other instances resume after one instance's cooldown. */
-class CoolingFleetReviewTest {
+class CoolingFleetTest {
 
     private static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
     private static final BreakerSettings SETTINGS = new BreakerSettings("llm_service", 5, 1, Duration.ofSeconds(60),

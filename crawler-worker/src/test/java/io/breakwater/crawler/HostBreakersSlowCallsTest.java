@@ -14,7 +14,7 @@ import io.breakwater.core.config.FleetSettings;
 import io.breakwater.core.config.Settings;
 
 /** Review of issue 14, item 4: "a slow-call threshold for every breaker", the crawler's per-host ones included. */
-class HostBreakersSlowCallsReviewTest {
+class HostBreakersSlowCallsTest {
 
     @Test
     void shouldGiveEachHostsBreakerTheCrawlersSlowCallFigures() {

@@ -16,7 +16,7 @@ import io.breakwater.core.health.BreakerEvent;
 import io.breakwater.core.health.BreakerState;
 
 /** Review of issue 14's cooldowns: a 429 is "not a failure, and not a success either". */
-class CoolingEndReviewTest {
+class CoolingTrialTest {
 
     private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
 
@@ -32,24 +32,32 @@ class CoolingEndReviewTest {
     }
 
     @Test
-    void shouldNotReportTheEndOfACooldownAsASuccessfulTrial() throws InterruptedException {
+    void shouldNotCloseAHalfOpenBreakerWhenItsTrialCallIsRateLimited() throws InterruptedException {
         BreakerPolicy policy = policy(1, Duration.ofMillis(50));
-        catchAny(() -> policy.call(CoolingEndReviewTest::failing));
-        Thread.sleep(120);
-        assertThat(policy.call(() -> "ok")).isEqualTo("ok"); // a real trial: closes with trial_succeeded
-        assertThat(policy.state()).isEqualTo(BreakerState.CLOSED);
+        assertThatThrownBy(() -> policy.call(CoolingTrialTest::failing)).isInstanceOf(DependencyUnavailableException.class);
+        assertThat(policy.breaker().isOpen()).isTrue();
+        Thread.sleep(120); // Failsafe's own open delay runs on the system clock
         events.clear();
 
+        assertThatThrownBy(() -> policy.call(slowDown(Duration.ofSeconds(5)))).isInstanceOf(BreakerOpenException.class);
+
+        assertThat(events).as("a 429 on the trial is no proof of health: no trial_succeeded for the fleet to fold as"
+                + " a recovery").noneSatisfy(event -> assertThat(event.cause()).isEqualTo(BreakerCause.TRIAL_SUCCEEDED));
+        assertThat(policy.breaker().isClosed()).as("Failsafe's breaker must not count the 429 as a success").isFalse();
+    }
+
+    @Test
+    void shouldNotResetTheCountOfConsecutiveFailuresOnA429() {
+        BreakerPolicy policy = policy(3, Duration.ofSeconds(60));
+        catchAny(() -> policy.call(CoolingTrialTest::failing));
+        catchAny(() -> policy.call(CoolingTrialTest::failing));
         catchAny(() -> policy.call(slowDown(Duration.ofSeconds(1))));
         clock.advance(Duration.ofSeconds(2));
-        policy.refresh();
+        catchAny(() -> policy.call(CoolingTrialTest::failing));
 
-        BreakerEvent end = events.stream().filter(event -> event.kind() == BreakerEvent.Kind.TRANSITION)
-                .reduce((first, second) -> second).orElseThrow();
-        assertThat(end.state()).isEqualTo(BreakerState.CLOSED);
-        // BreakerFold folds a closed transition with trial_succeeded into recoveredAt, which closes every other
-        // instance's breaker that opened before it (FleetFollower.follow), though no trial call was made.
-        assertThat(end.cause()).as("the end of a cooldown is no trial").isNotEqualTo(BreakerCause.TRIAL_SUCCEEDED);
+        assertThat(policy.snapshot().failureCount()).as("what operators and the fleet are told").isEqualTo(3);
+        assertThat(policy.breaker().isOpen()).as("3 consecutive failures of 3, the 429 counted as neither")
+                .isTrue();
     }
 
     private static Object failing() {

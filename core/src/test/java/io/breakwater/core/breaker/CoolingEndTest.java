@@ -16,7 +16,7 @@ import io.breakwater.core.health.BreakerEvent;
 import io.breakwater.core.health.BreakerState;
 
 /** Review of issue 14's cooldowns: a 429 is "not a failure, and not a success either". */
-class CoolingZeroWaitReviewTest {
+class CoolingEndTest {
 
     private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
 
@@ -32,14 +32,24 @@ class CoolingZeroWaitReviewTest {
     }
 
     @Test
-    void shouldCoolDownForAMomentAtLeastWhenA429AsksForNoWait() {
-        BreakerPolicy policy = policy(5, Duration.ofSeconds(60));
-        // Retry-After: 0, a negative one, or an HTTP date a skewed clock puts in the past: OpenAiAnswerer passes zero.
-        catchAny(() -> policy.call(slowDown(Duration.ZERO)));
+    void shouldNotReportTheEndOfACooldownAsASuccessfulTrial() throws InterruptedException {
+        BreakerPolicy policy = policy(1, Duration.ofMillis(50));
+        catchAny(() -> policy.call(CoolingEndTest::failing));
+        Thread.sleep(120);
+        assertThat(policy.call(() -> "ok")).isEqualTo("ok"); // a real trial: closes with trial_succeeded
+        assertThat(policy.state()).isEqualTo(BreakerState.CLOSED);
+        events.clear();
 
-        // Otherwise nothing paces the fleet: the question is refused (not counted), parked with not-before "now",
-        // replayed at once, rate-limited again, forever, at full speed.
-        assertThat(policy.untilTrial()).as("a 429 paces: some cooldown, however short").isPositive();
+        catchAny(() -> policy.call(slowDown(Duration.ofSeconds(1))));
+        clock.advance(Duration.ofSeconds(2));
+        policy.refresh();
+
+        BreakerEvent end = events.stream().filter(event -> event.kind() == BreakerEvent.Kind.TRANSITION)
+                .reduce((first, second) -> second).orElseThrow();
+        assertThat(end.state()).isEqualTo(BreakerState.CLOSED);
+        // BreakerFold folds a closed transition with trial_succeeded into recoveredAt, which closes every other
+        // instance's breaker that opened before it (FleetFollower.follow), though no trial call was made.
+        assertThat(end.cause()).as("the end of a cooldown is no trial").isNotEqualTo(BreakerCause.TRIAL_SUCCEEDED);
     }
 
     private static Object failing() {
