@@ -32,11 +32,13 @@ class CoolingTrialTest {
     }
 
     @Test
-    void shouldNotCloseAHalfOpenBreakerWhenItsTrialCallIsRateLimited() throws InterruptedException {
+    void shouldNotCloseAHalfOpenBreakerWhenItsTrialCallIsRateLimited() {
         BreakerPolicy policy = policy(1, Duration.ofMillis(50));
         assertThatThrownBy(() -> policy.call(CoolingTrialTest::failing)).isInstanceOf(DependencyUnavailableException.class);
         assertThat(policy.breaker().isOpen()).isTrue();
-        Thread.sleep(120); // Failsafe's own open delay runs on the system clock
+        // Failsafe's own open delay runs on the system clock: wait for it to pass, on the condition.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> policy.breaker().getRemainingDelay().isZero());
         events.clear();
 
         assertThatThrownBy(() -> policy.call(slowDown(Duration.ofSeconds(5)))).isInstanceOf(BreakerOpenException.class);
