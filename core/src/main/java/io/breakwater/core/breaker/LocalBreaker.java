@@ -255,7 +255,7 @@ final class LocalBreaker {
                 throw e;
             } catch (DependencyCoolingException e) {
                 // The dependency answered, asking for a pause: neither a success nor a failure.
-                recordNothing(throughBreaker);
+                recordNothing(throughBreaker, "was rate limited");
                 throw e;
             } catch (Throwable e) {
                 long elapsed = System.nanoTime() - start;
@@ -264,7 +264,7 @@ final class LocalBreaker {
                 // (Not told by the time taken: the timeout's clock starts a moment before this one.)
                 boolean timedOut = context.isCancelled() || elapsed >= settings.callTimeout().toNanos();
                 if (e instanceof InterruptedException && !timedOut) {
-                    recordNothing(throughBreaker);
+                    recordNothing(throughBreaker, "was abandoned");
                     throw e;
                 }
                 failed.failed(start, timedOut);
@@ -296,12 +296,15 @@ final class LocalBreaker {
     }
 
     /**
-     * An attempt that took a permit and ends with no verdict. Closed, there is nothing to give back; half-open, its
-     * trial permit would be lost for good (Failsafe cannot release one), so the trials start afresh.
+     * An attempt that took a permit and ends with no verdict (a rate limit's pause, abandoned work). Closed, there is
+     * nothing to give back. Half-open, its trial permit cannot be given back (Failsafe has no release, and half-opening
+     * a half-open breaker does nothing), so a trial without a verdict counts as a failed trial: the breaker opens again
+     * for its open time instead of refusing every call for good.
      */
-    private void recordNothing(boolean throughBreaker) {
+    private void recordNothing(boolean throughBreaker, String why) {
         if (throughBreaker && breaker.isHalfOpen()) {
-            breaker.halfOpen();
+            openedBecause = "again: its trial call " + why;
+            breaker.recordFailure();
         }
     }
 

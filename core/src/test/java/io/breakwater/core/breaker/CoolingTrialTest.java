@@ -46,6 +46,11 @@ class CoolingTrialTest {
         assertThat(events).as("a 429 on the trial is no proof of health: no trial_succeeded for the fleet to fold as"
                 + " a recovery").noneSatisfy(event -> assertThat(event.cause()).isEqualTo(BreakerCause.TRIAL_SUCCEEDED));
         assertThat(policy.breaker().isClosed()).as("Failsafe's breaker must not count the 429 as a success").isFalse();
+
+        // Nor may the trial's permit be lost: a later trial goes through once the open time is over again.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> "ok".equals(policy.call(() -> "ok")));
+        assertThat(policy.breaker().isClosed()).isTrue();
     }
 
     @Test
