@@ -17,6 +17,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.breakwater.core.breaker.DependencyCoolingException;
 import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.event.AnsweredBy;
@@ -37,6 +38,9 @@ final class OpenAiAnswerer implements Answerer {
     private static final int SNIPPET_CHARS = 300;
     /** The largest response body read: a chat completion is a few kilobytes; more is an endpoint gone wrong. */
     static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+    /** How long a 429 that says nothing of when to come back cools the deployment down. */
+    static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(1);
+
     /** The longest answer kept: longer ones are cut, saying so, so that the answer always fits its topic. */
     static final int MAX_ANSWER_CHARS = 100_000;
 
@@ -127,7 +131,13 @@ final class OpenAiAnswerer implements Answerer {
 
     private Answer answerFrom(HttpResponse<String> response, List<Passage> context) {
         int status = response.statusCode();
-        if (status == 408 || status == 429 || status >= 500) {
+        Optional<Duration> askedToWait = askedToWait(response);
+        if (status == 429 || status == 503 && askedToWait.isPresent()) {
+            // "Slow down", not "broken": a cooldown until the time asked for, not a failure.
+            throw new DependencyCoolingException("the LLM answered HTTP " + status + ": " + errorText(response.body()),
+                    askedToWait.orElse(DEFAULT_COOLDOWN));
+        }
+        if (status == 408 || status >= 500) {
             throw new DependencyUnavailableException("the LLM answered HTTP " + status + ": " + errorText(response.body()),
                     retryAfter(response).orElse(null), null);
         }
@@ -184,6 +194,52 @@ final class OpenAiAnswerer implements Answerer {
     static Optional<Duration> retryAfter(HttpResponse<?> response) {
         return response.headers().firstValue("Retry-After").flatMap(OutsideTime::retryAfter);
     }
+
+    /**
+     * How long a rate-limited endpoint asked callers to wait: {@code Retry-After}, else {@code retry-after-ms}, else
+     * the later of OpenAI's {@code x-ratelimit-reset-requests} and {@code x-ratelimit-reset-tokens} ({@code 1s},
+     * {@code 6m0s}, {@code 20ms}); each clamped to {@link OutsideTime#MAX_RETRY_AFTER}, unreadable ones ignored.
+     */
+    static Optional<Duration> askedToWait(HttpResponse<?> response) {
+        Optional<Duration> retryAfter = retryAfter(response);
+        if (retryAfter.isPresent()) {
+            return retryAfter;
+        }
+        Optional<Duration> millis = response.headers().firstValue("retry-after-ms")
+                .flatMap(value -> OutsideTime.seconds(millisAsSeconds(value), OutsideTime.MAX_RETRY_AFTER));
+        if (millis.isPresent()) {
+            return millis;
+        }
+        return java.util.stream.Stream.of("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
+                .map(header -> response.headers().firstValue(header).flatMap(OpenAiAnswerer::resetIn))
+                .flatMap(Optional::stream).max(Duration::compareTo);
+    }
+
+    private static String millisAsSeconds(String value) {
+        try {
+            return java.math.BigDecimal.valueOf(Long.parseLong(value.strip())).movePointLeft(3).toPlainString();
+        } catch (NumberFormatException e) {
+            return "";
+        }
+    }
+
+    /** OpenAI's reset times: hours, minutes, seconds and milliseconds, such as {@code 1m30.5s} or {@code 250ms}. */
+    static Optional<Duration> resetIn(String value) {
+        java.util.regex.Matcher reset = RESET.matcher(value.strip());
+        if (value.isBlank() || value.length() > 32 || !reset.matches()) {
+            return Optional.empty();
+        }
+        double seconds = (reset.group(1) == null ? 0 : Long.parseLong(reset.group(1)) * 3600.0)
+                + (reset.group(2) == null ? 0 : Long.parseLong(reset.group(2)) * 60.0)
+                + (reset.group(3) == null ? 0 : Double.parseDouble(reset.group(3)))
+                + (reset.group(4) == null ? 0 : Double.parseDouble(reset.group(4)) / 1000.0);
+        Duration wait = Duration.ofMillis((long) Math.ceil(Math.min(seconds, OutsideTime.MAX_RETRY_AFTER.toSeconds())
+                * 1000));
+        return Optional.of(wait);
+    }
+
+    private static final java.util.regex.Pattern RESET = java.util.regex.Pattern.compile(
+            "(?:(\\d{1,4})h)?(?:(\\d{1,4})m(?!s))?(?:(\\d{1,6}(?:\\.\\d{1,6})?)s)?(?:(\\d{1,6}(?:\\.\\d{1,6})?)ms)?");
 
     private static String snippet(String text) {
         if (text == null || text.isBlank()) {

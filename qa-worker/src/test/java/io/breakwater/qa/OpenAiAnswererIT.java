@@ -66,12 +66,12 @@ class OpenAiAnswererIT {
     }
 
     @Test
-    void shouldCallA429UnavailableAndKeepItsRetryAfter() {
+    void shouldCallA429ACooldownForItsRetryAfterNotAFailure() {
         llm.mode(Mode.RATE_LIMITED_429);
 
         assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
-                .isInstanceOfSatisfying(DependencyUnavailableException.class, e ->
-                        assertThat(e.retryAfter()).contains(Duration.ofSeconds(2)));
+                .isInstanceOfSatisfying(io.breakwater.core.breaker.DependencyCoolingException.class, e ->
+                        assertThat(e.coolFor()).isEqualTo(Duration.ofSeconds(2)));
     }
 
     @Test

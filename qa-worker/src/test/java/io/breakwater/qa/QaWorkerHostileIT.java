@@ -62,7 +62,9 @@ class QaWorkerHostileIT extends QaWorkerTesting {
         LlmDouble llm = startLlm();
         llm.mode(Mode.RATE_LIMITED_429);
         llm.retryAfter("10000000000");
-        settings.putAll(Map.of("qa.park.backoff.seconds", "1", "qa.park.max.backoff.seconds", "2"));
+        // The cooldown a 429 asks for is bounded too, by the breaker's open time.
+        settings.putAll(Map.of("qa.park.backoff.seconds", "1", "qa.park.max.backoff.seconds", "2",
+                "breaker.llm_service.open.seconds", "2"));
         QaWorker worker = startWorker();
 
         publish("centuries", "{\"id\":\"centuries\",\"question\":\"Come back when?\"}");

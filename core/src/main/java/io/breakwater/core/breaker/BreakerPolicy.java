@@ -42,6 +42,9 @@ public final class BreakerPolicy implements DependencyGate {
     private final BreakerSettings settings;
     private final Identity identity;
     private final Clock clock;
+    /** The shortest cooldown a rate limit earns, whatever it asks. */
+    static final Duration MIN_COOLDOWN = Duration.ofMillis(250);
+
     private final CallStatistics statistics;
     private final SlowCallWindow slowCalls;
     private final LocalBreaker local;
@@ -131,7 +134,28 @@ public final class BreakerPolicy implements DependencyGate {
             // A hold ran out while no report noticed: settle it first, so that this call may be the trial.
             refresh();
         }
-        return local.run(call, current.guarded(), this::succeeded, this::failed);
+        try {
+            return local.run(call, current.guarded(), this::succeeded, this::failed);
+        } catch (DependencyCoolingException e) {
+            throw cooled(e);
+        }
+    }
+
+    /**
+     * Cools down until the time the dependency asked for, and refuses the call as a breaker that is open would: the
+     * caller's work waits (or goes to another deployment), and is not counted as failed.
+     */
+    private BreakerOpenException cooled(DependencyCoolingException e) {
+        // A pause asked for never keeps the dependency away longer than a failure would: an endpoint that asks for
+        // hours (or centuries) is tried again after the breaker's open time.
+        // ... and always for a moment: a 429 that asks for no wait (0, a date in the past) must still pace the calls.
+        Duration coolFor = io.breakwater.core.time.OutsideTime.clamp(e.coolFor(), settings.openDuration());
+        coolFor = coolFor.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : coolFor;
+        local.coolingBegan();
+        resolver.coolUntil(io.breakwater.core.time.OutsideTime.plusSaturated(clock.instant(), coolFor));
+        statistics.rejected();
+        reporter.refresh();
+        return new BreakerOpenException(name(), coolFor, "cooling down (" + e.getMessage() + ")");
     }
 
     /**

@@ -19,6 +19,8 @@ import io.breakwater.core.health.BreakerState;
  *     until the predecessor's trial time.
  * <li>{@link Held}: another instance found the dependency failing and tries it first; calls are refused until its
  *     verdict, or until its trial time plus a grace.
+ * <li>{@link Cooling}: the dependency asked this instance to slow down (a 429) until {@code until}; calls are
+ *     refused until then, and none of it counts as a failure. Shown as open, with the cause {@code cooling}.
  * <li>{@link Local}: none of the above; this instance's Failsafe breaker decides, closed, half-open or open.
  * </ol>
  * Immutable: each value is the state at the moment it was resolved.
@@ -170,6 +172,31 @@ sealed interface Effective {
         public Optional<BreakerOpenException> refusal(String breaker, Instant now, Duration openDuration) {
             return Optional.of(new BreakerOpenException(breaker, Duration.between(now, until),
                     "on another instance, which is trying the dependency"));
+        }
+    }
+
+    /** Cooling down: the dependency asked for a pause until {@code until}; not a failure. */
+    record Cooling(Instant until) implements Effective {
+
+        @Override
+        public BreakerState state() {
+            return BreakerState.OPEN;
+        }
+
+        @Override
+        public BreakerCause cause() {
+            return BreakerCause.COOLING;
+        }
+
+        @Override
+        public BreakerPolicy.Allowance allowance() {
+            return BreakerPolicy.Allowance.NONE;
+        }
+
+        @Override
+        public Optional<BreakerOpenException> refusal(String breaker, Instant now, Duration openDuration) {
+            return Optional.of(new BreakerOpenException(breaker, Duration.between(now, until),
+                    "cooling down: the dependency asked callers to wait"));
         }
     }
 

@@ -194,9 +194,18 @@ final class FleetFollower {
         heldSince = now;
     }
 
-    /** Whether another instance's trial call succeeded since the fleet began to hold us. */
+    /**
+     * Whether another instance's trial call succeeded since the fleet began to hold us, or the fleet is clear again
+     * without one: closed, no instance with evidence of its own (the instance that held us was cooling down, not
+     * failing, and is calling again). Either way, no trial of ours is needed.
+     */
     boolean recoveredSinceHold() {
-        return recoveredSince(heldSince);
+        if (recoveredSince(heldSince)) {
+            return true;
+        }
+        BreakerHealth health = cluster;
+        return health != null && health.state() == BreakerState.CLOSED && health.byInstance().entrySet().stream()
+                .noneMatch(entry -> entry.getValue().isTripped() && !isThisInstance(entry.getKey(), entry.getValue()));
     }
 
     /** The hold ran out without a verdict: nothing is held or inherited any more. */

@@ -41,7 +41,6 @@ final class LocalBreaker {
     private final CallStatistics statistics;
     private final CircuitBreaker<Object> breaker;
     private final FailsafeExecutor<Object> guarded;
-    private final FailsafeExecutor<Object> unguarded;
     private volatile Instant openedAt;
     /** Why Failsafe's breaker last changed state; set before we change it ourselves. */
     private volatile BreakerCause cause = BreakerCause.HEALTHY;
@@ -65,8 +64,10 @@ final class LocalBreaker {
                         DependencyUnavailableException.class)
                 .build();
         Timeout<Object> timeout = Timeout.builder(settings.callTimeout()).withInterrupt().build();
-        this.guarded = Failsafe.with(retry, breaker, timeout);
-        this.unguarded = Failsafe.with(retry, timeout);
+        // The breaker is not a policy of the chain: each attempt takes its permit and records its outcome by hand
+        // (measured), so that an outcome that is neither a success nor a failure (a rate limit's cooldown, an
+        // abandoned call) records nothing, where Failsafe would count it a success.
+        this.guarded = Failsafe.with(retry, timeout);
     }
 
     private CircuitBreaker<Object> breaker(Clock clock, Runnable onChange) {
@@ -170,6 +171,16 @@ final class LocalBreaker {
         breaker.open();
     }
 
+    /**
+     * A cooldown began: whatever closed the breaker before (a trial call) is not why it is closed when the cooldown
+     * ends, which must not read as another successful trial.
+     */
+    void coolingBegan() {
+        if (breaker.isClosed()) {
+            cause = BreakerCause.HEALTHY;
+        }
+    }
+
     /** Closes it if open or half-open. */
     void untrip() {
         if (!breaker.isClosed()) {
@@ -201,7 +212,7 @@ final class LocalBreaker {
      */
     <T> T run(CheckedSupplier<T> call, boolean throughBreaker, LongConsumer succeeded, Failed failed) {
         try {
-            return (throughBreaker ? guarded : unguarded).get(measured(call, succeeded, failed));
+            return guarded.get(measured(call, throughBreaker, succeeded, failed));
         } catch (CircuitBreakerOpenException e) {
             statistics.rejected();
             throw new BreakerOpenException(settings.name(), breaker.getRemainingDelay());
@@ -227,16 +238,24 @@ final class LocalBreaker {
         void failed(long startNanos, boolean timedOut);
     }
 
-    private <T> ContextualSupplier<T, T> measured(CheckedSupplier<T> call, LongConsumer succeeded, Failed failed) {
+    private <T> ContextualSupplier<T, T> measured(CheckedSupplier<T> call, boolean throughBreaker,
+                                                  LongConsumer succeeded, Failed failed) {
         return context -> {
+            if (throughBreaker && !breaker.tryAcquirePermit()) {
+                throw new CircuitBreakerOpenException(breaker);
+            }
             long start = System.nanoTime();
+            T result;
             try {
-                T result = call.get();
-                succeeded.accept(start);
-                return result;
+                result = call.get();
             } catch (DependencyRejectedException e) {
                 // The dependency answered, and is healthy: the request was at fault.
                 succeeded.accept(start);
+                record(throughBreaker, true);
+                throw e;
+            } catch (DependencyCoolingException e) {
+                // The dependency answered, asking for a pause: neither a success nor a failure.
+                recordNothing(throughBreaker, "was rate limited");
                 throw e;
             } catch (Throwable e) {
                 long elapsed = System.nanoTime() - start;
@@ -245,12 +264,48 @@ final class LocalBreaker {
                 // (Not told by the time taken: the timeout's clock starts a moment before this one.)
                 boolean timedOut = context.isCancelled() || elapsed >= settings.callTimeout().toNanos();
                 if (e instanceof InterruptedException && !timedOut) {
+                    recordNothing(throughBreaker, "was abandoned");
                     throw e;
                 }
                 failed.failed(start, timedOut);
+                record(throughBreaker, false);
                 throw e;
             }
+            if (context.isCancelled()) {
+                // Answered after the timeout had given up on it: the caller sees a timeout, and so does the breaker.
+                failed.failed(start, true);
+                record(throughBreaker, false);
+                return result;
+            }
+            // Told before the breaker records it, as when Failsafe's breaker recorded the attempt after it ended.
+            succeeded.accept(start);
+            record(throughBreaker, true);
+            return result;
         };
+    }
+
+    private void record(boolean throughBreaker, boolean success) {
+        if (!throughBreaker) {
+            return;
+        }
+        if (success) {
+            breaker.recordSuccess();
+        } else {
+            breaker.recordFailure();
+        }
+    }
+
+    /**
+     * An attempt that took a permit and ends with no verdict (a rate limit's pause, abandoned work). Closed, there is
+     * nothing to give back. Half-open, its trial permit cannot be given back (Failsafe has no release, and half-opening
+     * a half-open breaker does nothing), so a trial without a verdict counts as a failed trial: the breaker opens again
+     * for its open time instead of refusing every call for good.
+     */
+    private void recordNothing(boolean throughBreaker, String why) {
+        if (throughBreaker && breaker.isHalfOpen()) {
+            openedBecause = "again: its trial call " + why;
+            breaker.recordFailure();
+        }
     }
 
     private static Optional<Duration> retryAfter(Throwable failure) {
@@ -263,6 +318,7 @@ final class LocalBreaker {
      */
     private static boolean countsAgainstBreaker(Throwable failure) {
         return failure != null && !(failure instanceof DependencyRejectedException)
+                && !(failure instanceof DependencyCoolingException)
                 && !(failure instanceof CircuitBreakerOpenException) && !(failure instanceof InterruptedException);
     }
 }

@@ -22,7 +22,9 @@ public enum BreakerCause {
     /** Closed because another instance's trial call found the dependency healthy again. */
     CLUSTER_RECOVERED,
     /** Forced open, or disabled, by an operator. */
-    OPERATOR;
+    OPERATOR,
+    /** Refusing calls for a while because the dependency asked callers to slow down (HTTP 429): not a failure. */
+    COOLING;
 
     @JsonValue
     public String json() {
@@ -36,6 +38,8 @@ public enum BreakerCause {
 
     /** Whether an instance in this state found the dependency failing itself, rather than following others. */
     public boolean isOwnEvidence() {
-        return this == FAILURES || this == TRIAL_FAILED || this == DELAY_ELAPSED;
+        // A pause the dependency asked of one instance holds the others too: a rate limit is the fleet's, not one
+        // instance's, and every instance calling on would only earn more 429s.
+        return this == FAILURES || this == TRIAL_FAILED || this == DELAY_ELAPSED || this == COOLING;
     }
 }

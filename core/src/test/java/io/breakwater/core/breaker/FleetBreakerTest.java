@@ -50,6 +50,20 @@ class FleetBreakerTest {
     }
 
     @Test
+    void shouldPauseTooWhileAnotherInstanceCoolsDownAndCallAgainOnceItReportsClosed() {
+        policy.onClusterHealth(health(Map.of("worker-2", view(BreakerState.OPEN, BreakerCause.COOLING, 0,
+                NOW.plusSeconds(20)))));
+
+        assertThat(policy.allowance()).as("a rate limit is the fleet's").isEqualTo(BreakerPolicy.Allowance.NONE);
+        assertThatThrownBy(() -> policy.call(this::succeeding)).isInstanceOf(BreakerOpenException.class);
+        assertThat(calls).hasValue(0);
+
+        clock.advance(Duration.ofSeconds(21));
+        policy.onClusterHealth(health(Map.of("worker-2", view(BreakerState.CLOSED, BreakerCause.HEALTHY, 0, null))));
+        assertThat(policy.call(this::succeeding)).isEqualTo("ok");
+    }
+
+    @Test
     void shouldNotFollowAnInstanceThatIsOnlyFollowingOthers() {
         policy.onClusterHealth(health(Map.of("worker-2", view(BreakerState.OPEN, BreakerCause.CLUSTER, 0, NOW.plusSeconds(50)))));
 
