@@ -15,8 +15,8 @@ import io.breakwater.core.health.BreakerCause;
 import io.breakwater.core.health.BreakerEvent;
 import io.breakwater.core.health.BreakerState;
 
-/** Review of issue 14's cooldowns: a 429 is "not a failure, and not a success either". */
-class CoolingTrialTest {
+/** What a 429 is to the breaker: neither a failure nor a success, a pause that always paces, and no trial. */
+class CoolingOutcomesTest {
 
     private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
 
@@ -34,7 +34,7 @@ class CoolingTrialTest {
     @Test
     void shouldNotCloseAHalfOpenBreakerWhenItsTrialCallIsRateLimited() {
         BreakerPolicy policy = policy(1, Duration.ofMillis(50));
-        assertThatThrownBy(() -> policy.call(CoolingTrialTest::failing)).isInstanceOf(DependencyUnavailableException.class);
+        assertThatThrownBy(() -> policy.call(CoolingOutcomesTest::failing)).isInstanceOf(DependencyUnavailableException.class);
         assertThat(policy.breaker().isOpen()).isTrue();
         // Failsafe's own open delay runs on the system clock: wait for it to pass, on the condition.
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
@@ -56,15 +56,49 @@ class CoolingTrialTest {
     @Test
     void shouldNotResetTheCountOfConsecutiveFailuresOnA429() {
         BreakerPolicy policy = policy(3, Duration.ofSeconds(60));
-        catchAny(() -> policy.call(CoolingTrialTest::failing));
-        catchAny(() -> policy.call(CoolingTrialTest::failing));
+        catchAny(() -> policy.call(CoolingOutcomesTest::failing));
+        catchAny(() -> policy.call(CoolingOutcomesTest::failing));
         catchAny(() -> policy.call(slowDown(Duration.ofSeconds(1))));
         clock.advance(Duration.ofSeconds(2));
-        catchAny(() -> policy.call(CoolingTrialTest::failing));
+        catchAny(() -> policy.call(CoolingOutcomesTest::failing));
 
         assertThat(policy.snapshot().failureCount()).as("what operators and the fleet are told").isEqualTo(3);
         assertThat(policy.breaker().isOpen()).as("3 consecutive failures of 3, the 429 counted as neither")
                 .isTrue();
+    }
+
+    @Test
+    void shouldNotReportTheEndOfACooldownAsASuccessfulTrial() {
+        BreakerPolicy policy = policy(1, Duration.ofMillis(50));
+        catchAny(() -> policy.call(CoolingOutcomesTest::failing));
+        // Failsafe's own open delay runs on the system clock: wait for it to pass, on the condition.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> policy.breaker().getRemainingDelay().isZero());
+        assertThat(policy.call(() -> "ok")).isEqualTo("ok"); // a real trial: closes with trial_succeeded
+        assertThat(policy.state()).isEqualTo(BreakerState.CLOSED);
+        events.clear();
+
+        catchAny(() -> policy.call(slowDown(Duration.ofSeconds(1))));
+        clock.advance(Duration.ofSeconds(2));
+        policy.refresh();
+
+        BreakerEvent end = events.stream().filter(event -> event.kind() == BreakerEvent.Kind.TRANSITION)
+                .reduce((first, second) -> second).orElseThrow();
+        assertThat(end.state()).isEqualTo(BreakerState.CLOSED);
+        // BreakerFold folds a closed transition with trial_succeeded into recoveredAt, which closes every other
+        // instance's breaker that opened before it (FleetFollower.follow), though no trial call was made.
+        assertThat(end.cause()).as("the end of a cooldown is no trial").isNotEqualTo(BreakerCause.TRIAL_SUCCEEDED);
+    }
+
+    @Test
+    void shouldCoolDownForAMomentAtLeastWhenA429AsksForNoWait() {
+        BreakerPolicy policy = policy(5, Duration.ofSeconds(60));
+        // Retry-After: 0, a negative one, or an HTTP date a skewed clock puts in the past: OpenAiAnswerer passes zero.
+        catchAny(() -> policy.call(slowDown(Duration.ZERO)));
+
+        // Otherwise nothing paces the fleet: the question is refused (not counted), parked with not-before "now",
+        // replayed at once, rate-limited again, forever, at full speed.
+        assertThat(policy.untilTrial()).as("a 429 paces: some cooldown, however short").isPositive();
     }
 
     private static Object failing() {
