@@ -4,6 +4,8 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.breakwater.core.config.ConfigException;
 import io.breakwater.core.config.Settings;
@@ -72,7 +74,7 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
      */
     private static void refuseStrayFallbackSettings(Settings settings) {
         for (String rest : settings.withPrefix(FALLBACK + ".").keySet()) {
-            java.util.regex.Matcher key = STRAY.matcher(rest);
+            Matcher key = STRAY.matcher(rest);
             String variable = Settings.variableName(FALLBACK + "." + rest);
             if (!key.matches()) {
                 throw new ConfigException("Setting " + variable + " is not one Breakwater knows: a fallback has a URL,"
@@ -93,8 +95,7 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
     }
 
     /** The rest of a fallback setting's key: an optional number, then what it sets. */
-    private static final java.util.regex.Pattern STRAY =
-            java.util.regex.Pattern.compile("(?:(\\d{1,3})\\.)?(url|model|api\\.key)");
+    private static final Pattern STRAY = Pattern.compile("(?:(\\d{1,3})\\.)?(url|model|api\\.key)");
 
     /** The prefix of the n-th fallback's settings: {@code llm.fallback}, then {@code llm.fallback.2} and on. */
     static String fallbackPrefix(int n) {

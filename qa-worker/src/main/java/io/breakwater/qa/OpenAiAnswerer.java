@@ -205,8 +205,7 @@ final class OpenAiAnswerer implements Answerer {
         if (retryAfter.isPresent()) {
             return retryAfter;
         }
-        Optional<Duration> millis = response.headers().firstValue("retry-after-ms")
-                .flatMap(value -> OutsideTime.seconds(millisAsSeconds(value), OutsideTime.MAX_RETRY_AFTER));
+        Optional<Duration> millis = response.headers().firstValue("retry-after-ms").flatMap(OpenAiAnswerer::millis);
         if (millis.isPresent()) {
             return millis;
         }
@@ -215,12 +214,13 @@ final class OpenAiAnswerer implements Answerer {
                 .flatMap(Optional::stream).max(Duration::compareTo);
     }
 
-    private static String millisAsSeconds(String value) {
-        try {
-            return java.math.BigDecimal.valueOf(Long.parseLong(value.strip())).movePointLeft(3).toPlainString();
-        } catch (NumberFormatException e) {
-            return "";
+    /** A whole number of milliseconds, clamped to [0, {@link OutsideTime#MAX_RETRY_AFTER}]; absent if none. */
+    static Optional<Duration> millis(String value) {
+        String text = value.strip();
+        if (!text.matches("-?\\d{1,18}")) {
+            return text.matches("\\d+") ? Optional.of(OutsideTime.MAX_RETRY_AFTER) : Optional.empty();
         }
+        return Optional.of(OutsideTime.clamp(Duration.ofMillis(Long.parseLong(text)), OutsideTime.MAX_RETRY_AFTER));
     }
 
     /** OpenAI's reset times: hours, minutes, seconds and milliseconds, such as {@code 1m30.5s} or {@code 250ms}. */

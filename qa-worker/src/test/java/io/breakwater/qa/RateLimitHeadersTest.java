@@ -28,4 +28,13 @@ class RateLimitHeadersTest {
         assertThat(OpenAiAnswerer.resetIn("9".repeat(40) + "s")).isEmpty();
         assertThat(OpenAiAnswerer.resetIn("1e9s")).isEmpty();
     }
+
+    @Test
+    void shouldReadRetryAfterMsClampedWhateverItSays() {
+        assertThat(OpenAiAnswerer.millis("1500")).contains(Duration.ofMillis(1500));
+        assertThat(OpenAiAnswerer.millis("-20")).contains(Duration.ZERO);
+        assertThat(OpenAiAnswerer.millis("9".repeat(400))).contains(OutsideTime.MAX_RETRY_AFTER);
+        assertThat(OpenAiAnswerer.millis("1.5")).isEmpty();
+        assertThat(OpenAiAnswerer.millis("soon")).isEmpty();
+    }
 }

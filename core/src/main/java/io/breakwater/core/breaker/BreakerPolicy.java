@@ -17,6 +17,7 @@ import io.breakwater.core.health.BreakerEvent;
 import io.breakwater.core.health.BreakerHealth;
 import io.breakwater.core.health.BreakerOverride;
 import io.breakwater.core.health.BreakerState;
+import io.breakwater.core.time.OutsideTime;
 
 /**
  * Calls one dependency through its breaker: Failsafe's Retry → CircuitBreaker → Timeout (per attempt), with the
@@ -149,10 +150,10 @@ public final class BreakerPolicy implements DependencyGate {
         // A pause asked for never keeps the dependency away longer than a failure would: an endpoint that asks for
         // hours (or centuries) is tried again after the breaker's open time.
         // ... and always for a moment: a 429 that asks for no wait (0, a date in the past) must still pace the calls.
-        Duration coolFor = io.breakwater.core.time.OutsideTime.clamp(e.coolFor(), settings.openDuration());
+        Duration coolFor = OutsideTime.clamp(e.coolFor(), settings.openDuration());
         coolFor = coolFor.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : coolFor;
         local.coolingBegan();
-        resolver.coolUntil(io.breakwater.core.time.OutsideTime.plusSaturated(clock.instant(), coolFor));
+        resolver.coolUntil(OutsideTime.plusSaturated(clock.instant(), coolFor));
         statistics.rejected();
         reporter.refresh();
         return new BreakerOpenException(name(), coolFor, "cooling down (" + e.getMessage() + ")");

@@ -24,11 +24,12 @@ import io.breakwater.core.health.BreakerCause;
 import io.breakwater.core.health.BreakerState;
 
 /**
- * This instance's own breaker: Failsafe's Retry (outermost) → CircuitBreaker → Timeout (per attempt), the reason
- * it last changed state, and the translation of what a call threw into Breakwater's exceptions.
+ * This instance's own breaker: Failsafe's Retry (outermost) → Timeout (per attempt), with Failsafe's CircuitBreaker
+ * consulted and told by hand around each attempt; the reason it last changed state; and the translation of what a
+ * call threw into Breakwater's exceptions.
  *
- * <p>Every attempt passes through the breaker, so its threshold counts calls that reached the dependency, and a
- * timed-out attempt counts as a failure. Retries back off exponentially and stop at once when the breaker opens.
+ * <p>Every attempt takes a permit of the breaker and records its outcome, so its threshold counts calls that reached
+ * the dependency, and a timed-out attempt counts as a failure; a rate limit's pause records nothing. Retries back off exponentially and stop at once when the breaker opens.
  * A {@link DependencyRejectedException} is neither retried nor counted as a failure. Failsafe's open delay runs on
  * its own clock (no injectable one), so tests that cross it configure a short delay. Thread-safe: Failsafe's
  * breaker is, and the reasons are volatile.
@@ -72,8 +73,8 @@ final class LocalBreaker {
 
     private CircuitBreaker<Object> breaker(Clock clock, Runnable onChange) {
         String name = settings.name();
+        // Outcomes are recorded by hand (recordSuccess, recordFailure): no failure classifier here.
         return CircuitBreaker.builder()
-                .handleIf((result, failure) -> countsAgainstBreaker(failure))
                 .withFailureThreshold(settings.failureThreshold())
                 .withSuccessThreshold(settings.successThreshold())
                 .withDelay(settings.openDuration())
