@@ -1,0 +1,176 @@
+package io.breakwater.core.limit;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+/**
+ * Bounds the calls in flight to one dependency by an {@link AdaptiveLimit}: a caller takes a {@link Permit} before
+ * calling (waiting, in arrival order, while the limit is reached) and tells it how the call ended, which is what the
+ * limit learns from. Thread-safe.
+ */
+public final class CallLimiter {
+
+    /** Where the limit starts: a few calls, doubled each round trip until the dependency says it has enough. */
+    public static final int INITIAL_LIMIT = 8;
+
+    private final String name;
+    private final AdaptiveLimit limit;
+    private final LongSupplier nanoTime;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition freed = lock.newCondition();
+    private int inFlight;
+    /** The most calls in flight in this round trip and the one before: whether the limit is in use. */
+    private int busiestThisRound;
+    private int busiestLastRound;
+    private long roundStartNanos;
+    private long lastRttNanos;
+    private long rateLimitedCalls;
+
+    /**
+     * @param name the dependency's breaker, for metrics and messages
+     * @param ceiling the most calls in flight, whatever is learnt
+     * @param nanoTime the clock, {@code System::nanoTime} outside tests
+     */
+    public CallLimiter(String name, int ceiling, LongSupplier nanoTime) {
+        this.name = name;
+        this.limit = new AdaptiveLimit(INITIAL_LIMIT, ceiling);
+        this.nanoTime = nanoTime;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Calls that may be in flight now. */
+    public int limit() {
+        lock.lock();
+        try {
+            return limit.limit();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int ceiling() {
+        return limit.ceiling();
+    }
+
+    public int inFlight() {
+        lock.lock();
+        try {
+            return inFlight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Calls the dependency refused as one too many, since the start. */
+    public long rateLimitedCalls() {
+        lock.lock();
+        try {
+            return rateLimitedCalls;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A permit to make one call, once fewer than the limit are in flight: at once, or after waiting at most
+     * {@code maxWait}, in arrival order.
+     *
+     * @return empty if no call ended within {@code maxWait}: the dependency holds every call it has
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public Optional<Permit> acquire(Duration maxWait) throws InterruptedException {
+        long waitNanos = Math.max(0, maxWait.toNanos());
+        lock.lockInterruptibly();
+        try {
+            while (inFlight >= limit.limit()) {
+                if (waitNanos <= 0) {
+                    return Optional.empty();
+                }
+                waitNanos = freed.awaitNanos(waitNanos);
+            }
+            inFlight++;
+            busiestThisRound = Math.max(busiestThisRound, inFlight);
+            if (inFlight < limit.limit()) {
+                freed.signal(); // the limit may have grown by more than one: pass the turn on
+            }
+            return Optional.of(new Permit(nanoTime.getAsLong(), inFlight));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One call in flight: say once how it ended. */
+    public final class Permit {
+
+        private final long startNanos;
+        private final int inFlightAtStart;
+        private boolean ended;
+
+        private Permit(long startNanos, int inFlightAtStart) {
+            this.startNanos = startNanos;
+            this.inFlightAtStart = inFlightAtStart;
+        }
+
+        /** It was answered: its round trip teaches the limit. */
+        public void succeeded() {
+            end(Outcome.SUCCEEDED);
+        }
+
+        /** The dependency refused it as one too many (a 429): the limit comes down. */
+        public void rateLimited() {
+            end(Outcome.RATE_LIMITED);
+        }
+
+        /** It ended in a way that says nothing of the dependency's capacity (it failed, or was never made). */
+        public void ignored() {
+            end(Outcome.IGNORED);
+        }
+
+        private void end(Outcome outcome) {
+            long now = nanoTime.getAsLong();
+            lock.lock();
+            try {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                inFlight--;
+                if (now - roundStartNanos >= lastRttNanos) {
+                    busiestLastRound = busiestThisRound;
+                    busiestThisRound = inFlight + 1;
+                    roundStartNanos = now;
+                }
+                switch (outcome) {
+                    case SUCCEEDED -> {
+                        lastRttNanos = now - startNanos;
+                        limit.succeeded(now - startNanos, inFlightAtStart,
+                                Math.max(busiestLastRound, busiestThisRound), now);
+                    }
+                    case RATE_LIMITED -> {
+                        rateLimitedCalls++;
+                        limit.rateLimited(inFlightAtStart, now);
+                    }
+                    case IGNORED -> { }
+                }
+                if (inFlight < limit.limit()) {
+                    freed.signal();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private enum Outcome { SUCCEEDED, RATE_LIMITED, IGNORED }
+
+    @Override
+    public String toString() {
+        return name + " limit " + limit() + " (" + inFlight() + " in flight)";
+    }
+}
