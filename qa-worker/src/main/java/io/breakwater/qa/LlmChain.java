@@ -3,6 +3,8 @@ package io.breakwater.qa;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,25 +14,48 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.DependencyGate;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.limit.CallLimiter;
 
 /**
  * The LLM's deployments in the order they are tried: the primary (its breaker is the seed's {@code llm_service}), then
  * each fallback, each behind a fleet-wide breaker of its own. A question whose call fails on one deployment (its
  * retries spent, or its breaker open) goes to the next at once; it parks only when every deployment is open or
  * failing. A question the model rejects as bad fails at once: another deployment would reject it too. The answer
- * says which deployment answered ({@link AnsweredBy#depth}). Thread-safe.
+ * says which deployment answered ({@link AnsweredBy#depth}).
+ *
+ * <p>Each deployment's calls in flight are bounded by its own {@link CallLimiter}, which learns what the deployment
+ * takes from its latency and its 429s: a call waits its turn for a permit (at most the breaker's call timeout) rather
+ * than being sent to be refused. When every deployment is cooling down (they asked callers to wait) and the first
+ * cooldown ends within {@link #MAX_PACE}, the question waits for it in place and is asked again: a rate limit paces
+ * the calls instead of parking the question. Thread-safe.
  */
 final class LlmChain {
 
     private static final Logger log = LoggerFactory.getLogger(LlmChain.class);
 
-    /** One deployment: its breaker and what calls it. */
-    record Deployment(BreakerPolicy breaker, Answerer answerer) {
+    /**
+     * The longest a question waits in place for cooldowns, in all: a longer wait parks it, and frees its thread. A
+     * provider's 429 for a burst asks for a second or less; one for a spent quota asks for minutes.
+     */
+    static final Duration MAX_PACE = Duration.ofSeconds(2);
+
+    /** One deployment: its breaker, its limit of calls in flight, and what calls it. */
+    record Deployment(BreakerPolicy breaker, CallLimiter limiter, Answerer answerer) {
         Deployment {
             Objects.requireNonNull(breaker, "breaker");
+            Objects.requireNonNull(limiter, "limiter");
             Objects.requireNonNull(answerer, "answerer");
         }
+
+        /** A deployment whose limit of calls in flight may grow to the default ceiling. */
+        Deployment(BreakerPolicy breaker, Answerer answerer) {
+            this(breaker, new CallLimiter(breaker.name(), QaWorkerSettings.DEFAULT_CONCURRENCY, System::nanoTime),
+                    answerer);
+        }
     }
+
+    /** Spreads the callers that waited for one cooldown over a moment, instead of all at its end. */
+    private static final long PACE_JITTER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final List<Deployment> deployments;
     private final DependencyGate gate;
@@ -54,32 +79,55 @@ final class LlmChain {
         return gate;
     }
 
+    /** Each deployment's limit of calls in flight, primary first: for metrics. */
+    List<CallLimiter> limiters() {
+        return deployments.stream().map(Deployment::limiter).toList();
+    }
+
     /** Whether any deployment's answers cost enough to be stored the moment they come. */
     boolean costly() {
         return deployments.stream().anyMatch(deployment -> deployment.answerer().costly());
     }
 
     /**
-     * Asks each deployment in turn until one answers.
+     * Asks each deployment in turn until one answers; while every one is cooling down for less than {@link #MAX_PACE}
+     * more, waits for the first to be done and asks again.
      *
      * @throws DependencyUnavailableException if a deployment was tried and none answered (the last one's failure)
-     * @throws BreakerOpenException if every deployment refused at once, open (the soonest to try again)
+     * @throws BreakerOpenException if every deployment refused at once, open or cooling (the soonest to try again)
      * @throws io.breakwater.core.breaker.DependencyRejectedException if a deployment rejected the question as bad
      */
     Answer answer(String question, List<Passage> context) {
+        long paceUntil = System.nanoTime() + MAX_PACE.toNanos();
+        while (true) {
+            try {
+                return askEach(question, context);
+            } catch (BreakerOpenException e) {
+                long wait = e.remainingOpen().toNanos() + ThreadLocalRandom.current().nextLong(PACE_JITTER_NANOS);
+                if (!e.cooling() || System.nanoTime() + wait > paceUntil) {
+                    throw e;
+                }
+                pause(wait);
+            }
+        }
+    }
+
+    private Answer askEach(String question, List<Passage> context) {
         DependencyUnavailableException failed = null;
         Duration soonest = null;
+        boolean allCooling = true;
         // When some deployment may be asked again: a parked question waits for the first, not for the primary.
         Duration again = null;
         for (int depth = 0; depth < deployments.size(); depth++) {
             Deployment deployment = deployments.get(depth);
             try {
-                Answer answer = deployment.breaker().call(() -> deployment.answerer().answer(question, context));
+                Answer answer = limited(deployment, question, context);
                 return AnsweredBy.LLM.equals(answer.answeredBy().kind())
                         ? new Answer(answer.text(), answer.sources(), answer.answeredBy().atDepth(depth)) : answer;
             } catch (BreakerOpenException e) {
                 soonest = sooner(soonest, e.remainingOpen());
                 again = sooner(again, e.remainingOpen());
+                allCooling &= e.cooling();
             } catch (DependencyUnavailableException e) {
                 failed = e;
                 again = sooner(again, e.retryAfter().orElse(Duration.ZERO));
@@ -93,8 +141,55 @@ final class LlmChain {
             throw deployments.size() == 1 ? failed
                     : new DependencyUnavailableException(failed.getMessage(), again, failed);
         }
-        throw new BreakerOpenException(primary().name(), soonest,
-                deployments.size() == 1 ? "after repeated failures" : "as is every fallback");
+        String why = deployments.size() == 1 ? "after repeated failures" : "as is every fallback";
+        throw allCooling ? BreakerOpenException.cooling(primary().name(), soonest,
+                deployments.size() == 1 ? "cooling down" : "cooling down, as is every fallback", false)
+                : new BreakerOpenException(primary().name(), soonest, why);
+    }
+
+    /**
+     * One call to {@code deployment} under its limiter: a permit first (unless its breaker refuses every call now,
+     * which it does at once), and what the call came to teaches the limiter.
+     */
+    private static Answer limited(Deployment deployment, String question, List<Passage> context) {
+        BreakerPolicy breaker = deployment.breaker();
+        if (breaker.allowance() == BreakerPolicy.Allowance.NONE) {
+            return breaker.call(() -> deployment.answerer().answer(question, context));
+        }
+        CallLimiter.Permit permit = permit(deployment);
+        try {
+            Answer answer = breaker.call(() -> deployment.answerer().answer(question, context));
+            permit.succeeded();
+            return answer;
+        } catch (BreakerOpenException e) {
+            if (e.rateLimited()) {
+                permit.rateLimited();
+            }
+            throw e;
+        } finally {
+            permit.ignored(); // a no-op once the permit has ended
+        }
+    }
+
+    private static CallLimiter.Permit permit(Deployment deployment) {
+        Duration wait = deployment.breaker().settings().callTimeout();
+        try {
+            return deployment.limiter().acquire(wait).orElseThrow(() -> new DependencyUnavailableException(
+                    deployment.breaker().name() + " took no new call within " + wait.toMillis() + " ms: all "
+                            + deployment.limiter().inFlight() + " calls it may have at once are still in flight"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DependencyUnavailableException("interrupted waiting to call " + deployment.breaker().name(), e);
+        }
+    }
+
+    private static void pause(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DependencyUnavailableException("interrupted waiting out a cooldown", e);
+        }
     }
 
     private static Duration sooner(Duration current, Duration candidate) {

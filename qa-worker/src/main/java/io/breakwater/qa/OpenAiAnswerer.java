@@ -196,18 +196,19 @@ final class OpenAiAnswerer implements Answerer {
     }
 
     /**
-     * How long a rate-limited endpoint asked callers to wait: {@code Retry-After}, else {@code retry-after-ms}, else
-     * the later of OpenAI's {@code x-ratelimit-reset-requests} and {@code x-ratelimit-reset-tokens} ({@code 1s},
+     * How long a rate-limited endpoint asked callers to wait: {@code retry-after-ms} (Azure's, exact), else
+     * {@code Retry-After} (whole seconds, or a date), else the later of OpenAI's {@code x-ratelimit-reset-requests} and {@code x-ratelimit-reset-tokens} ({@code 1s},
      * {@code 6m0s}, {@code 20ms}); each clamped to {@link OutsideTime#MAX_RETRY_AFTER}, unreadable ones ignored.
      */
     static Optional<Duration> askedToWait(HttpResponse<?> response) {
-        Optional<Duration> retryAfter = retryAfter(response);
-        if (retryAfter.isPresent()) {
-            return retryAfter;
-        }
+        // Both come together from Azure: the seconds rounded up, the milliseconds exact.
         Optional<Duration> millis = response.headers().firstValue("retry-after-ms").flatMap(OpenAiAnswerer::millis);
         if (millis.isPresent()) {
             return millis;
+        }
+        Optional<Duration> retryAfter = retryAfter(response);
+        if (retryAfter.isPresent()) {
+            return retryAfter;
         }
         return java.util.stream.Stream.of("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
                 .map(header -> response.headers().firstValue(header).flatMap(OpenAiAnswerer::resetIn))

@@ -9,6 +9,8 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Dependencies;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.limit.CallLimiter;
+import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.park.ReplayAdmission;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
@@ -102,6 +104,12 @@ public final class QaWorker implements AutoCloseable {
             return "qa";
         }
 
+        /** Replay is paced by each deployment's limit of calls in flight: a backlog drains as fast as the LLM takes it. */
+        @Override
+        public double defaultReplayRatePerSecond() {
+            return Double.POSITIVE_INFINITY;
+        }
+
         @Override
         public WorkerSettings workerSettings(Settings settings) {
             return worker.loops();
@@ -129,7 +137,9 @@ public final class QaWorker implements AutoCloseable {
             for (int depth = 0; depth < chain.size(); depth++) {
                 LlmSettings llm = chain.get(depth);
                 BreakerPolicy breaker = context.breaker(llmBreakers.get(depth));
-                deployments.add(new LlmChain.Deployment(breaker, llm.url().isPresent()
+                // Both loops' calls share it: a replayed backlog drains as fast as the deployment takes calls.
+                CallLimiter limiter = new CallLimiter(breaker.name(), worker.concurrency(), System::nanoTime);
+                deployments.add(new LlmChain.Deployment(breaker, limiter, llm.url().isPresent()
                         ? new OpenAiAnswerer(llm, breaker.settings().callTimeout().plusSeconds(1))
                         : new OfflineAnswerer()));
                 described.add(llm.url().map(url -> "the LLM " + llm.model() + " at " + url)
@@ -137,11 +147,14 @@ public final class QaWorker implements AutoCloseable {
             }
             LlmChain llm = new LlmChain(deployments);
             String description = String.join(", falling back to ", described);
-            // Every crawled page, searchable before the first question is taken.
-            PageIndex pages = PageIndex.following(context.kafka(), context.topics().crawlPages(),
-                    "breakwater-qa-pages-" + context.settings().instanceId(), Duration.ofSeconds(30));
-            List<AutoCloseable> resources = new ArrayList<>(List.of(pages));
+            List<AutoCloseable> resources = new ArrayList<>();
+            llm.limiters().forEach(limiter -> resources.add(
+                    ProcessMetrics.track(limiter, context.settings().instanceId())));
             try {
+                // Every crawled page, searchable before the first question is taken.
+                PageIndex pages = PageIndex.following(context.kafka(), context.topics().crawlPages(),
+                        "breakwater-qa-pages-" + context.settings().instanceId(), Duration.ofSeconds(30));
+                resources.add(pages);
                 Retrieval retrieval = new Retrieval(context.breaker(Dependencies.VECTOR_DB),
                         question -> pages.search(question, worker.contextPassages()), context.handlerThreads());
                 resources.add(retrieval);

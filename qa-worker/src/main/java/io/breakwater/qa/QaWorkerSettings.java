@@ -11,8 +11,9 @@ import io.breakwater.core.worker.WorkerSettings;
  * How the QA worker consumes.
  *
  * @param groupId {@code qa.group} ({@code BW_QA_GROUP}): instances with the same group share the questions
- * @param concurrency {@code qa.concurrency}: questions answered at once per instance, default
- *     {@value LoopSettings#DEFAULT_CONCURRENCY}
+ * @param concurrency {@code qa.concurrency}: the most LLM calls in flight at once per deployment and instance, and
+ *     questions handled at once per loop, default {@value #DEFAULT_CONCURRENCY}: a ceiling, under which each
+ *     deployment's limit adapts to what it takes ({@link io.breakwater.core.limit.CallLimiter})
  * @param maxInFlight {@code qa.max.in.flight}: questions read but not yet committed, default
  *     {@value #DEFAULT_MAX_IN_FLIGHT}
  * @param commitInterval {@code qa.commit.interval.seconds}: the longest an answer waits for its transaction
@@ -23,7 +24,8 @@ import io.breakwater.core.worker.WorkerSettings;
 public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight, Duration commitInterval,
                                int maxRecordBytes, int contextPassages) {
 
-    public static final int DEFAULT_MAX_IN_FLIGHT = 500;
+    public static final int DEFAULT_CONCURRENCY = 512;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
     public static final int DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
     public static final int DEFAULT_CONTEXT_PASSAGES = 4;
 
@@ -50,7 +52,7 @@ public record QaWorkerSettings(String groupId, int concurrency, int maxInFlight,
     public static QaWorkerSettings from(Settings settings) {
         return new QaWorkerSettings(
                 WorkerGroups.qa(settings),
-                settings.integer("qa.concurrency", LoopSettings.DEFAULT_CONCURRENCY),
+                settings.integer("qa.concurrency", DEFAULT_CONCURRENCY),
                 settings.integer("qa.max.in.flight", DEFAULT_MAX_IN_FLIGHT),
                 settings.seconds("qa.commit.interval.seconds", LoopSettings.DEFAULT_COMMIT_INTERVAL),
                 settings.integer("qa.max.record.bytes", DEFAULT_MAX_RECORD_BYTES),

@@ -26,6 +26,7 @@ import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.MalformedEventException;
 import io.breakwater.core.event.QuestionEvent;
 import io.breakwater.core.event.QuestionStatus;
+import io.breakwater.core.limit.CallLimiter;
 import io.breakwater.core.park.Parking;
 import io.breakwater.core.pipeline.DeadLetters;
 import io.breakwater.core.pipeline.RecordHandler;
@@ -43,6 +44,9 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
     /** The seed's words for an open LLM breaker; its users know them. */
     static final String LLM_UNAVAILABLE = "AI service is temporarily unavailable due to repeated failures."
             + " Circuit breaker is protecting the system. Please try again in a few moments.";
+    /** Questions handled beyond the LLM's limits, for those that need no call (answered before, parked). */
+    private static final int HANDLING_MARGIN = 8;
+
     /** Why a question is parked while the breaker is open. */
     static final String PARKED_WHILE_OPEN = "AI service is temporarily unavailable. Your question is queued and will"
             + " be answered automatically when it recovers.";
@@ -236,6 +240,19 @@ final class QuestionHandler implements RecordHandler<QuestionHandler.Outcome> {
                 + " for an operator.", clock.instant());
         return new Outcome(Optional.of(failed), Optional.empty(), true,
                 List.of(topics.answers().serialized(failed.id(), failed)));
+    }
+
+    /**
+     * As many questions as the LLM's deployments take calls at once now, and a quarter more to have the next ones
+     * retrieved and ready: more would only hold a thread each to wait for a permit.
+     */
+    @Override
+    public int handlingLimit() {
+        int calls = 0;
+        for (CallLimiter limiter : llm.limiters()) {
+            calls += limiter.limit();
+        }
+        return calls + calls / 4 + HANDLING_MARGIN;
     }
 
     private Outcome answerOrPark(ConsumerRecord<byte[], byte[]> record, QuestionEvent question) {

@@ -3,9 +3,9 @@ package io.breakwater.qa;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,9 +25,9 @@ import io.breakwater.core.concurrent.DaemonThreads;
  * breaker is open, or the search fails or outlasts the breaker's timeout, the question goes on without context (and
  * its answer says why) instead of being parked or lost: an answer from the model alone beats no answer.
  *
- * <p>Searches run on threads of their own, one per caller that may search at once, with as many queued: a search deaf
- * to interrupts (Lucene's scoring loop is) holds one of those, never the caller's thread, and when they are all held
- * the question goes on without context after the timeout. Thread-safe if the search is; close to stop the search
+ * <p>Searches run on threads of their own, one per caller that may search at once: a search deaf to interrupts
+ * (Lucene's scoring loop is) holds one of those, never the caller's thread, and when they are all held the question
+ * goes on without context at once. Thread-safe if the search is; close to stop the search
  * threads.
  */
 final class Retrieval implements AutoCloseable {
@@ -59,8 +59,10 @@ final class Retrieval implements AutoCloseable {
     Retrieval(BreakerPolicy breaker, Function<String, List<Passage>> search, int callers) {
         this.breaker = breaker;
         this.search = search;
-        this.searches = new ThreadPoolExecutor(callers, callers, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(callers), DaemonThreads.named("bw-retrieval"));
+        // Made as searches come and ended after a minute idle: the callers may be hundreds (an adaptive LLM limit's
+        // ceiling), the searches at once seldom more than a few.
+        this.searches = new ThreadPoolExecutor(0, callers, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                DaemonThreads.named("bw-retrieval"));
     }
 
     /** The context for {@code question}; never throws for retrieval's own failures. */

@@ -100,7 +100,12 @@ abstract class QaWorkerTesting {
     }
 
     List<AnswerEvent> answers(int count) {
-        List<ConsumerRecord<byte[], byte[]>> records = probe.readAtLeast(topics.answers().name(), count, WAIT);
+        return answersWithin(count, WAIT);
+    }
+
+    /** Exactly {@code count} answers, read within {@code wait}. */
+    List<AnswerEvent> answersWithin(int count, Duration wait) {
+        List<ConsumerRecord<byte[], byte[]>> records = probe.readAtLeast(topics.answers().name(), count, wait);
         assertThat(records).hasSize(count);
         return records.stream().map(record -> EventJson.decode(record.value(), AnswerEvent.class)).toList();
     }

@@ -50,6 +50,12 @@ public final class LlmDouble implements AutoCloseable {
     private volatile CountDownLatch hang = new CountDownLatch(1);
     /** Answers left before the double holds every call ({@link #answerThenHang}); negative: no limit. */
     private final AtomicInteger answersBeforeHang = new AtomicInteger(-1);
+    /** Calls answered at once at most ({@link #capacity}); beyond, 429. Zero: no limit. */
+    private volatile int capacity;
+    private volatile java.time.Duration capacityRetryAfter = java.time.Duration.ZERO;
+    private final AtomicInteger answering = new AtomicInteger();
+    private final AtomicInteger mostAnswering = new AtomicInteger();
+    private final AtomicInteger refusedAsTooMany = new AtomicInteger();
     private HttpServer server;
 
     private LlmDouble(int port) {
@@ -149,6 +155,26 @@ public final class LlmDouble implements AutoCloseable {
         this.retryAfter = value;
     }
 
+    /**
+     * Takes at most {@code calls} calls at once in {@link Mode#ANSWER}, as a model server with so many slots does;
+     * one more is refused at once with a 429 that asks to come back after {@code retryAfter}, as Azure OpenAI's
+     * does ({@code retry-after-ms}, and {@code Retry-After} in whole seconds, rounded up). Zero lifts the limit.
+     */
+    public void capacity(int calls, java.time.Duration retryAfter) {
+        this.capacityRetryAfter = retryAfter;
+        this.capacity = calls;
+    }
+
+    /** Calls refused with a 429 as one too many ({@link #capacity}). */
+    public int refusedAsTooMany() {
+        return refusedAsTooMany.get();
+    }
+
+    /** The most calls it has answered at once. */
+    public int mostAnswering() {
+        return mostAnswering.get();
+    }
+
     /** How long each answer takes, as a real model's would. */
     public void answerDelay(java.time.Duration delay) {
         this.answerDelayMillis = delay.toMillis();
@@ -215,7 +241,7 @@ public final class LlmDouble implements AutoCloseable {
             // Nagle's algorithm on the JDK server's sockets holds a response's second write for the client's delayed
             // ACK, 40 ms a call on Linux: a real LLM server answers without that. Read once, when the server starts.
             System.setProperty("sun.net.httpserver.nodelay", "true");
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
         } catch (IOException e) {
             throw new UncheckedIOException("LLM double cannot listen on " + port, e);
         }
@@ -248,9 +274,31 @@ public final class LlmDouble implements AutoCloseable {
                 case REJECT_400 -> 400;
                 case DOWN -> 503;
             };
+            int limit = capacity;
+            if (mode == Mode.ANSWER && limit > 0 && answering.incrementAndGet() > limit) {
+                answering.decrementAndGet();
+                refusedAsTooMany.incrementAndGet();
+                long millis = capacityRetryAfter.toMillis();
+                exchange.getResponseHeaders().add("retry-after-ms", Long.toString(millis));
+                exchange.getResponseHeaders().add("Retry-After", Long.toString((millis + 999) / 1000));
+                respond(exchange, 429, "{\"error\":{\"message\":\"too many requests at once\"}}");
+                callLog.add(new Call(start, System.nanoTime(), 429));
+                return;
+            }
             switch (mode) {
                 case ANSWER -> {
-                    sleepQuietly(answerDelayMillis);
+                    try {
+                        if (limit > 0) {
+                            mostAnswering.accumulateAndGet(answering.get(), Math::max);
+                        }
+                        sleepQuietly(answerDelayMillis);
+                    } finally {
+                        // The slot is free once the answer is made, before it is sent: a caller that sends its
+                        // next call the moment it has this answer finds the slot free.
+                        if (limit > 0) {
+                            answering.decrementAndGet();
+                        }
+                    }
                     respond(exchange, 200, completion(answerTo(question)));
                     answered.add(new Answered(question, System.nanoTime()));
                 }

@@ -156,7 +156,7 @@ public final class BreakerPolicy implements DependencyGate {
         resolver.coolUntil(OutsideTime.plusSaturated(clock.instant(), coolFor));
         statistics.rejected();
         reporter.refresh();
-        return new BreakerOpenException(name(), coolFor, "cooling down (" + e.getMessage() + ")");
+        return BreakerOpenException.cooling(name(), coolFor, "cooling down (" + e.getMessage() + ")", true);
     }
 
     /**

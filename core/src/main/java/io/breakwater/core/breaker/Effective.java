@@ -195,8 +195,8 @@ sealed interface Effective {
 
         @Override
         public Optional<BreakerOpenException> refusal(String breaker, Instant now, Duration openDuration) {
-            return Optional.of(new BreakerOpenException(breaker, Duration.between(now, until),
-                    "cooling down: the dependency asked callers to wait"));
+            return Optional.of(BreakerOpenException.cooling(breaker, Duration.between(now, until),
+                    "cooling down: the dependency asked callers to wait", false));
         }
     }
 

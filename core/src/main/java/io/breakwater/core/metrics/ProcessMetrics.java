@@ -28,6 +28,7 @@ import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.CallListener;
 import io.breakwater.core.health.BreakerState;
 import io.breakwater.core.kafka.ConsumerLagReporter;
+import io.breakwater.core.limit.CallLimiter;
 
 /**
  * This process's metrics, in Prometheus's maintained 1.x client: the JVM's, and every breaker the process runs
@@ -60,6 +61,8 @@ public final class ProcessMetrics {
             untrack(breaker);
         }
     };
+    /** Each dependency's adaptive limit of calls in flight, by breaker and instance. */
+    private static final Map<List<String>, CallLimiter> LIMITERS = new ConcurrentHashMap<>();
     /** Seconds, from a fast cache hit to a slow LLM answer. */
     static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
     private static final Histogram CALL_SECONDS;
@@ -108,6 +111,26 @@ public final class ProcessMetrics {
                 .labelNames("family", "outcome")
                 .classicOnly().classicUpperBounds(FAMILY_LATENCY_BUCKETS)
                 .register(REGISTRY);
+        GaugeWithCallback.builder().name("breakwater_concurrency_limit")
+                .help("How many calls each dependency with an adaptive limit (each LLM deployment) may have in flight"
+                        + " from this instance now, as learnt from its latency and its 429s; at most BW_QA_CONCURRENCY")
+                .labelNames("breaker", "instance")
+                .callback(callback -> LIMITERS.forEach((key, limiter) ->
+                        callback.call(limiter.limit(), key.get(0), key.get(1))))
+                .register(REGISTRY);
+        GaugeWithCallback.builder().name("breakwater_calls_in_flight")
+                .help("Calls in flight now to each dependency with an adaptive limit, from this instance")
+                .labelNames("breaker", "instance")
+                .callback(callback -> LIMITERS.forEach((key, limiter) ->
+                        callback.call(limiter.inFlight(), key.get(0), key.get(1))))
+                .register(REGISTRY);
+        CounterWithCallback.builder().name("breakwater_rate_limited_calls")
+                .help("Calls each dependency with an adaptive limit refused as one too many (429) since the instance"
+                        + " started: what the limit learns from, and what it keeps rare")
+                .labelNames("breaker", "instance")
+                .callback(callback -> LIMITERS.forEach((key, limiter) ->
+                        callback.call(limiter.rateLimitedCalls(), key.get(0), key.get(1))))
+                .register(REGISTRY);
         GaugeWithCallback.builder().name("breakwater_consumer_lag")
                 .help("Records between each consumer's position and its partition's end, as of its last fetch:"
                         + " work waiting. Per consumer group, client, topic and partition")
@@ -127,6 +150,16 @@ public final class ProcessMetrics {
     /** What a {@link BreakerFleet} tells as its breakers join and leave: {@link #track} and {@link #untrack}. */
     public static BreakerFleet.Members fleetMembers() {
         return FLEET_MEMBERS;
+    }
+
+    /**
+     * Shows {@code limiter}'s limit, calls in flight and refused calls for {@code instance}, until the returned
+     * handle is closed.
+     */
+    public static AutoCloseable track(CallLimiter limiter, String instance) {
+        List<String> key = List.of(limiter.name(), instance);
+        LIMITERS.put(key, limiter);
+        return () -> LIMITERS.remove(key, limiter);
     }
 
     /** Shows {@code breaker} in the metrics, and listens to its calls, until {@link #untrack}. */

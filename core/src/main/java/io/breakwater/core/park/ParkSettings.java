@@ -14,7 +14,8 @@ import io.breakwater.core.config.Settings;
  *     doubled with each further failure
  * @param maxBackoff {@code park.max.backoff.seconds}: the longest such wait
  * @param replayRatePerSecond {@code replay.rate.per.second}: the most parked records replayed per second, so a
- *     recovering dependency is not knocked over by the backlog
+ *     recovering dependency is not knocked over by the backlog; {@code unlimited} (infinite) where something else
+ *     paces the replay (the QA worker's adaptive limit of LLM calls)
  */
 public record ParkSettings(int limit, Duration backoff, Duration maxBackoff, double replayRatePerSecond) {
 
@@ -36,8 +37,16 @@ public record ParkSettings(int limit, Duration backoff, Duration maxBackoff, dou
         }
     }
 
+    /** The replay rate that means no limit: {@code unlimited}. */
+    public static final String UNLIMITED = "unlimited";
+
     /** The settings under {@code worker.}: {@code qa.park.limit}, {@code qa.replay.rate.per.second}, ... */
     public static ParkSettings from(Settings settings, String worker) {
+        return from(settings, worker, DEFAULT_REPLAY_RATE_PER_SECOND);
+    }
+
+    /** As {@link #from(Settings, String)}, with a worker's own default replay rate (infinite: none). */
+    public static ParkSettings from(Settings settings, String worker, double defaultReplayRate) {
         int limit = settings.integer(worker + ".park.limit", DEFAULT_LIMIT);
         if (limit < 0) {
             throw Settings.invalid(worker + ".park.limit", limit, "0 or more");
@@ -51,14 +60,23 @@ public record ParkSettings(int limit, Duration backoff, Duration maxBackoff, dou
         String rateKey = worker + ".replay.rate.per.second";
         double rate;
         try {
-            rate = Double.parseDouble(settings.string(rateKey, Double.toString(DEFAULT_REPLAY_RATE_PER_SECOND)));
+            String text = settings.string(rateKey, Double.toString(defaultReplayRate)).trim();
+            rate = text.equalsIgnoreCase(UNLIMITED) ? Double.POSITIVE_INFINITY : Double.parseDouble(text);
         } catch (NumberFormatException e) {
-            throw Settings.invalid(rateKey, settings.string(rateKey, ""), "a number of records per second");
+            throw Settings.invalid(rateKey, settings.string(rateKey, ""), "a number of records per second, or "
+                    + UNLIMITED);
         }
         if (!(rate > 0)) {
             throw Settings.invalid(rateKey, rate, "more than 0");
         }
         return new ParkSettings(limit, backoff, maxBackoff, rate);
+    }
+
+    /** The replay rate for people: {@code 20/s}, or {@code unlimited}. */
+    public String replayRateDescription() {
+        return Double.isInfinite(replayRatePerSecond) ? UNLIMITED + " (paced by the dependency's limit)"
+                : "up to " + (replayRatePerSecond == Math.rint(replayRatePerSecond)
+                        ? Long.toString((long) replayRatePerSecond) : Double.toString(replayRatePerSecond)) + "/s";
     }
 
     /** The wait before attempt {@code failedAttempts + 1}: the backoff doubled per failure, at most the maximum. */

@@ -5,7 +5,7 @@ import java.util.function.LongSupplier;
 
 /**
  * A token bucket: {@code ratePerSecond} tokens a second, holding at most one second's worth, so a burst after a
- * quiet spell is bounded too. Not thread-safe: one loop thread asks it.
+ * quiet spell is bounded too; an infinite rate limits nothing. Not thread-safe: one loop thread asks it.
  */
 public final class RateLimiter {
 
@@ -42,6 +42,9 @@ public final class RateLimiter {
 
     /** Takes a token and returns zero, or takes nothing and returns how long until one is there. */
     public Duration tryTake() {
+        if (Double.isInfinite(ratePerSecond)) {
+            return Duration.ZERO;
+        }
         long now = nanoTime.getAsLong();
         tokens = Math.min(capacity, tokens + (now - lastRefillNanos) * ratePerSecond / 1e9);
         lastRefillNanos = now;

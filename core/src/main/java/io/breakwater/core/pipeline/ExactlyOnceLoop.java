@@ -11,9 +11,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -33,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.breakwater.core.concurrent.DaemonThreads;
+import io.breakwater.core.concurrent.HandlerThreads;
 import io.breakwater.core.config.KafkaSettings;
 import io.breakwater.core.kafka.KafkaClients;
 import io.breakwater.core.kafka.RecordLimits;
@@ -78,6 +80,8 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
     private final Consumer<Throwable> onFailure;
     private final ExecutorService workers;
     private final Semaphore progress = new Semaphore(0);
+    /** Records handed to the workers and not yet handled. */
+    private final AtomicInteger handlingNow = new AtomicInteger();
     private final InFlight<R> inFlight = new InFlight<>();
     private final Waiting waiting = new Waiting();
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -99,7 +103,7 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         this.handler = handler;
         this.admission = admission;
         this.onFailure = onFailure;
-        this.workers = Executors.newFixedThreadPool(settings.concurrency(), DaemonThreads.named("bw-" + settings.name() + "-worker"));
+        this.workers = HandlerThreads.pool("bw-" + settings.name() + "-worker", settings.concurrency());
         this.consumer = newConsumer(kafka, settings);
         this.limits = RecordLimits.of(kafka, "bw-" + settings.name() + "-limits");
         this.handling = new Handling<>(settings, handler, limits, listener, progress::release);
@@ -242,12 +246,26 @@ public final class ExactlyOnceLoop<R> implements AutoCloseable {
         }
     }
 
-    /** Hands waiting records to the workers, as far as the admission allows. */
+    /** Hands waiting records to the workers, as far as the admission and the handler allow. */
     private void admit() {
         int capacity = admission.capacity();
-        waiting.admit(admission, () -> capacity - inFlight.size(), record -> inFlight.add(
-                new TopicPartition(record.topic(), record.partition()), record.offset(), workers.submit(() -> handling.handle(record))),
-                settings.inputTopics().equals(List.of(String.valueOf(settings.parkedTopic()))) ? this::requeue : null);
+        int handlingLimit = Math.min(settings.concurrency(), handler.handlingLimit());
+        waiting.admit(admission, () -> Math.min(capacity - inFlight.size(), handlingLimit - handlingNow.get()),
+                this::handle, settings.inputTopics().equals(List.of(String.valueOf(settings.parkedTopic())))
+                        ? this::requeue : null);
+    }
+
+    private void handle(ConsumerRecord<byte[], byte[]> record) {
+        // Counted down when the task is done, or cancelled before it ran (a rebalance abandons records in hand).
+        FutureTask<InFlight.Done<R>> task = new FutureTask<>(() -> handling.handle(record)) {
+            @Override
+            protected void done() {
+                handlingNow.decrementAndGet();
+            }
+        };
+        handlingNow.incrementAndGet();
+        inFlight.add(new TopicPartition(record.topic(), record.partition()), record.offset(), task);
+        workers.execute(task);
     }
 
     /**

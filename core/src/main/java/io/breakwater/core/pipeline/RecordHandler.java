@@ -21,6 +21,16 @@ public interface RecordHandler<R> {
     }
 
     /**
+     * How many records may be handled at once now, on the loop's worker threads (at most the loop's concurrency):
+     * for a handler whose calls are bounded elsewhere (an adaptive limit of calls in flight), so that records do
+     * not each hold a thread only to wait their turn. Asked on the loop's thread before records are handed out;
+     * must be cheap and must not throw.
+     */
+    default int handlingLimit() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
      * Handles one record, on one of the loop's worker threads, concurrently with other records. Bad input should
      * become a result (say, a dead-letter record among its outputs); anything thrown sends the record to the loop's
      * dead-letter topic with the exception in headers.

@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.config.Settings;
+import io.breakwater.core.park.ParkSettings;
 import io.breakwater.core.pipeline.Admission;
 import io.breakwater.core.pipeline.RecordHandler;
 import io.breakwater.core.topic.Topics;
@@ -25,6 +26,14 @@ public interface WorkerDefinition<R> {
 
     /** The prefix of its park settings: {@code qa} reads {@code qa.park.*} ({@code BW_QA_PARK_*}). */
     String settingsPrefix();
+
+    /**
+     * How fast parked work is replayed unless {@code <prefix>.replay.rate.per.second} says otherwise: infinite where
+     * something else paces the replay (an adaptive limit of the dependency's calls).
+     */
+    default double defaultReplayRatePerSecond() {
+        return ParkSettings.DEFAULT_REPLAY_RATE_PER_SECOND;
+    }
 
     /** Its loops' figures, read (and validated) from {@code settings}. */
     WorkerSettings workerSettings(Settings settings);

@@ -73,7 +73,8 @@ public final class WorkerRuntime<R> implements AutoCloseable {
         Topics topics = Topics.from(settings);
         WorkerSettings worker = definition.workerSettings(settings);
         FleetSettings fleetSettings = FleetSettings.from(settings);
-        ParkSettings park = ParkSettings.from(settings, definition.settingsPrefix());
+        ParkSettings park = ParkSettings.from(settings, definition.settingsPrefix(),
+                definition.defaultReplayRatePerSecond());
         WorkerDefinition.WorkTopics work = definition.topics(topics);
         String instance = settings.instanceId();
         Clock clock = Clock.systemUTC();
@@ -104,8 +105,8 @@ public final class WorkerRuntime<R> implements AutoCloseable {
                             work.parked(), work.deadLetter(), worker.groupId(), instance, worker.concurrency(),
                             worker.maxInFlight(), worker.commitInterval()), kafka, parts.handler(),
                     parts.replayAdmission(), onFailure);
-            log.info("{} {} consuming {} as group {}, replaying {} at up to {}/s, {}", definition.title(), instance,
-                    work.input(), worker.groupId(), work.parked(), park.replayRatePerSecond(), parts.description());
+            log.info("{} {} consuming {} as group {}, replaying {} at {}, {}", definition.title(), instance,
+                    work.input(), worker.groupId(), work.parked(), park.replayRateDescription(), parts.description());
             return new WorkerRuntime<>(loops, parts.resources(), fleet, mongo, Map.copyOf(breakers),
                     parts.description());
         } catch (RuntimeException | Error e) {

@@ -1,0 +1,79 @@
+package io.breakwater.core.concurrent;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Threads for work that mostly waits (an LLM call, a permit, a cooldown): virtual threads where the JDK has them
+ * (21 and later), so that hundreds of calls in flight cost little; elsewhere platform threads, made as work comes and
+ * ended after a minute idle, so that a pool sized for a burst does not hold its threads for good.
+ */
+public final class HandlerThreads {
+
+    private static final long IDLE_SECONDS = 60;
+
+    private HandlerThreads() {
+    }
+
+    /** A pool that runs at most {@code size} tasks at once, queueing the rest; its threads named {@code name-N}. */
+    public static ThreadPoolExecutor pool(String name, int size) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, IDLE_SECONDS, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), factory(name));
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /** Whether this JDK gives {@link #pool} virtual threads. */
+    public static boolean virtual() {
+        return VIRTUAL != null;
+    }
+
+    private static ThreadFactory factory(String name) {
+        if (VIRTUAL != null) {
+            try {
+                return VIRTUAL.make(name);
+            } catch (ReflectiveOperationException e) {
+                // fall through to platform threads
+            }
+        }
+        return DaemonThreads.named(name);
+    }
+
+    /** Makes a virtual thread factory: {@code Thread.ofVirtual().name(name + "-", 0).factory()}, read reflectively. */
+    @FunctionalInterface
+    private interface VirtualFactory {
+        ThreadFactory make(String name) throws ReflectiveOperationException;
+    }
+
+    private static final VirtualFactory VIRTUAL = virtualFactory();
+
+    private static VirtualFactory virtualFactory() {
+        if (Runtime.version().feature() < 21) {
+            return null;
+        }
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            Class<?> builderClass = Class.forName("java.lang.Thread$Builder$OfVirtual");
+            var ofVirtual = lookup.findStatic(Thread.class, "ofVirtual", MethodType.methodType(builderClass));
+            var named = lookup.findVirtual(builderClass, "name",
+                    MethodType.methodType(builderClass, String.class, long.class));
+            var factory = lookup.findVirtual(Class.forName("java.lang.Thread$Builder"), "factory",
+                    MethodType.methodType(ThreadFactory.class));
+            return name -> {
+                try {
+                    return (ThreadFactory) factory.invoke(named.invoke(ofVirtual.invoke(), name + "-", 0L));
+                } catch (ReflectiveOperationException | RuntimeException | Error e) {
+                    throw e;
+                } catch (Throwable e) {
+                    throw new ReflectiveOperationException(e);
+                }
+            };
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+    }
+}
