@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
 public final class BenchCommand implements Callable<Integer> {
 
     /** The parts, in the order they run. */
-    static final List<String> PARTS = List.of("pipeline", "health", "api", "policy", "memory");
+    static final List<String> PARTS = List.of("pipeline", "health", "api", "policy", "memory", "llm");
 
     private final PrintStream out;
 
@@ -42,7 +42,7 @@ public final class BenchCommand implements Callable<Integer> {
     private Path reportFile;
 
     @Parameters(paramLabel = "PART", arity = "0..*", completionCandidates = Parts.class,
-            description = "pipeline, health, api, policy or memory (default: all, in that order)")
+            description = "pipeline, health, api, policy, memory or llm (default: all, in that order)")
     private List<String> parts = new ArrayList<>();
 
     /** Prints to {@code out}. */
@@ -90,6 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
         runs.put("api", cluster -> new ApiBenchmark(cluster, report, size).run());
         runs.put("policy", cluster -> new PolicyOverhead(report, size).run());
         runs.put("memory", cluster -> new MemoryBenchmark(cluster, report, size).run());
+        runs.put("llm", cluster -> new LlmBenchmark(cluster, report, size).run());
         try (BenchCluster cluster = BenchCluster.start()) {
             for (String part : parts) {
                 long partStart = System.nanoTime();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -24,19 +25,28 @@ final class OutputWatcher implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
+    private final BiConsumer<Long, ConsumerRecord<byte[], byte[]>> onRecord;
     private final Map<String, Long> seenAt = new ConcurrentHashMap<>();
     private volatile long firstNanos;
     private volatile long lastNanos;
     private volatile int count;
     private volatile boolean running = true;
 
-    private OutputWatcher(KafkaConsumer<byte[], byte[]> consumer) {
+    private OutputWatcher(KafkaConsumer<byte[], byte[]> consumer,
+                          BiConsumer<Long, ConsumerRecord<byte[], byte[]>> onRecord) {
         this.consumer = consumer;
+        this.onRecord = onRecord;
         this.thread = new Thread(this::run, "bench-watcher");
         this.thread.setDaemon(true);
     }
 
     static OutputWatcher start(String bootstrap, String topic) {
+        return start(bootstrap, topic, (nanos, record) -> { });
+    }
+
+    /** As {@link #start(String, String)}, telling {@code onRecord} of each record and when it was seen. */
+    static OutputWatcher start(String bootstrap, String topic,
+                               BiConsumer<Long, ConsumerRecord<byte[], byte[]>> onRecord) {
         Map<String, Object> props = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString(),
@@ -48,7 +58,7 @@ final class OutputWatcher implements AutoCloseable {
                 .map(info -> new TopicPartition(topic, info.partition())).toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
-        OutputWatcher watcher = new OutputWatcher(consumer);
+        OutputWatcher watcher = new OutputWatcher(consumer, onRecord);
         watcher.thread.start();
         return watcher;
     }
@@ -66,6 +76,7 @@ final class OutputWatcher implements AutoCloseable {
                     if (record.key() != null) {
                         seenAt.putIfAbsent(new String(record.key(), StandardCharsets.UTF_8), now);
                     }
+                    onRecord.accept(now, record);
                 }
             }
         } catch (WakeupException e) {

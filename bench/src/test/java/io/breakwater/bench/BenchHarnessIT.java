@@ -29,7 +29,7 @@ class BenchHarnessIT {
 
         int exit;
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            exit = BenchCommand.run(List.of("--tiny", "pipeline", "health", "api", "policy", "memory",
+            exit = BenchCommand.run(List.of("--tiny", "pipeline", "health", "api", "policy", "memory", "llm",
                     "--report", report.toString()), out);
         }
 
@@ -40,7 +40,8 @@ class BenchHarnessIT {
                 "RATIO park/passthrough ", "BENCH park/latency-p50 ", "BENCH park/latency-p99 ",
                 "RATIO replay/passthrough ", "BENCH health/transition-to-topic-p99 ", "BENCH health/transition-to-api-p99 ",
                 "RATIO api/producer ", "BENCH api/latency-p99 ", "BENCH policy/chain-overhead ",
-                "BENCH policy/open-rejection ")) {
+                "BENCH policy/open-rejection ", "RATIO llm-c16/goodput-capacity ", "RATIO llm-c16/drain-capacity ",
+                "BENCH llm-c16/429-share ", "BENCH llm/fallback-p99 ")) {
             assertThat(printed).as("the harness prints " + line.trim()).contains(line);
         }
         assertThat(printed).as("memory needs the launcher, which this module does not have").contains("memory: skipped");

@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.failsafe.function.CheckedSupplier;
+
 import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.DependencyGate;
@@ -121,7 +123,7 @@ final class LlmChain {
         for (int depth = 0; depth < deployments.size(); depth++) {
             Deployment deployment = deployments.get(depth);
             try {
-                Answer answer = limited(deployment, question, context);
+                Answer answer = limited(deployment, depth + 1 < deployments.size(), question, context);
                 return AnsweredBy.LLM.equals(answer.answeredBy().kind())
                         ? new Answer(answer.text(), answer.sources(), answer.answeredBy().atDepth(depth)) : answer;
             } catch (BreakerOpenException e) {
@@ -149,16 +151,19 @@ final class LlmChain {
 
     /**
      * One call to {@code deployment} under its limiter: a permit first (unless its breaker refuses every call now,
-     * which it does at once), and what the call came to teaches the limiter.
+     * which it does at once), and what the call came to teaches the limiter. A deployment with another behind it
+     * gets one attempt: the next deployment is its retry, and a retry's backoff would only delay the answer.
      */
-    private static Answer limited(Deployment deployment, String question, List<Passage> context) {
+    private static Answer limited(Deployment deployment, boolean nextBehind, String question,
+                                  List<Passage> context) {
         BreakerPolicy breaker = deployment.breaker();
+        CheckedSupplier<Answer> call = () -> deployment.answerer().answer(question, context);
         if (breaker.allowance() == BreakerPolicy.Allowance.NONE) {
-            return breaker.call(() -> deployment.answerer().answer(question, context));
+            return breaker.call(call);
         }
         CallLimiter.Permit permit = permit(deployment);
         try {
-            Answer answer = breaker.call(() -> deployment.answerer().answer(question, context));
+            Answer answer = nextBehind ? breaker.callOnce(call) : breaker.call(call);
             permit.succeeded();
             return answer;
         } catch (BreakerOpenException e) {

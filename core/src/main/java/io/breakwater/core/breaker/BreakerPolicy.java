@@ -122,6 +122,18 @@ public final class BreakerPolicy implements DependencyGate {
      * @throws DependencyRejectedException if the dependency rejected the request as bad
      */
     public <T> T call(CheckedSupplier<T> call) {
+        return call(call, true);
+    }
+
+    /**
+     * As {@link #call}, with one attempt only: for a caller that has somewhere else to go when it fails (the next of
+     * an LLM's deployments), for whom a retry here would only be a wait.
+     */
+    public <T> T callOnce(CheckedSupplier<T> call) {
+        return call(call, false);
+    }
+
+    private <T> T call(CheckedSupplier<T> call, boolean retrying) {
         Instant now = clock.instant();
         Effective current = resolver.resolve(now);
         // Only a call the local breaker decides can be spared by the fleet's count; the others are decided. Resolved
@@ -136,7 +148,7 @@ public final class BreakerPolicy implements DependencyGate {
             refresh();
         }
         try {
-            return local.run(call, current.guarded(), this::succeeded, this::failed);
+            return local.run(call, current.guarded(), retrying, this::succeeded, this::failed);
         } catch (DependencyCoolingException e) {
             throw cooled(e);
         }

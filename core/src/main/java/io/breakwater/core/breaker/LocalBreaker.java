@@ -42,6 +42,8 @@ final class LocalBreaker {
     private final CallStatistics statistics;
     private final CircuitBreaker<Object> breaker;
     private final FailsafeExecutor<Object> guarded;
+    /** The same without retries: for a caller with somewhere else to go. */
+    private final FailsafeExecutor<Object> guardedOnce;
     private volatile Instant openedAt;
     /** Why Failsafe's breaker last changed state; set before we change it ourselves. */
     private volatile BreakerCause cause = BreakerCause.HEALTHY;
@@ -69,6 +71,7 @@ final class LocalBreaker {
         // (measured), so that an outcome that is neither a success nor a failure (a rate limit's cooldown, an
         // abandoned call) records nothing, where Failsafe would count it a success.
         this.guarded = Failsafe.with(retry, timeout);
+        this.guardedOnce = Failsafe.with(timeout);
     }
 
     private CircuitBreaker<Object> breaker(Clock clock, Runnable onChange) {
@@ -209,11 +212,13 @@ final class LocalBreaker {
      * Makes the call through the chain, and tells how each attempt ended.
      *
      * @param throughBreaker false to skip the breaker (an operator disabled it): retries and timeout still apply
+     * @param retrying false for one attempt only (its timeout still applies)
      * @param failed told of each failed attempt, with whether it timed out
      */
-    <T> T run(CheckedSupplier<T> call, boolean throughBreaker, LongConsumer succeeded, Failed failed) {
+    <T> T run(CheckedSupplier<T> call, boolean throughBreaker, boolean retrying, LongConsumer succeeded,
+              Failed failed) {
         try {
-            return guarded.get(measured(call, throughBreaker, succeeded, failed));
+            return (retrying ? guarded : guardedOnce).get(measured(call, throughBreaker, succeeded, failed));
         } catch (CircuitBreakerOpenException e) {
             statistics.rejected();
             throw new BreakerOpenException(settings.name(), breaker.getRemainingDelay());
