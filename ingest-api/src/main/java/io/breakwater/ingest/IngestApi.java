@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -80,7 +81,8 @@ public final class IngestApi implements AutoCloseable {
         QuestionStore questionStore = new QuestionStore(mongo.getDatabase(mongoSettings.database()));
         QueuedRecorder queued = new QueuedRecorder(questionStore, Clock.systemUTC(), api.storeTimeout());
         QuestionRoutes questions = new QuestionRoutes(publisher, topics.questions(), questionStore, feed,
-                () -> llmOpen(fleet), api, access, storeCalls, queued, Clock.systemUTC());
+                () -> llmUnavailableFor(fleet.breakers().values(), Clock.systemUTC().instant()), api, access,
+                storeCalls, queued, Clock.systemUTC());
         CrawlRoutes crawl = new CrawlRoutes(publisher, topics.crawlJobs(),
                 new CrawlStore(mongo.getDatabase(mongoSettings.database())), storeCalls, Clock.systemUTC());
         AnswerSocket answers = new AnswerSocket(new QuestionStore(mongo.getDatabase(mongoSettings.database())), feed,
@@ -184,6 +186,9 @@ public final class IngestApi implements AutoCloseable {
         }
     }
 
+    /** The wait a caller is told when the LLM is unavailable and no deployment says until when. */
+    static final Duration UNKNOWN_WAIT = Duration.ofSeconds(5);
+
     /**
      * Whether the LLM cannot answer now, as {@code breaker.health} says: its {@code llm_service} breaker is open, and so
      * is every fallback deployment's ({@code llm_service_fallback*}) that an instance still reports.
@@ -193,7 +198,16 @@ public final class IngestApi implements AutoCloseable {
     }
 
     static boolean llmOpen(java.util.Collection<BreakerHealth> breakers) {
+        return llmUnavailableFor(breakers, Instant.MIN).isPresent();
+    }
+
+    /**
+     * How long the LLM cannot answer, as {@code breaker.health} says: empty while any deployment takes calls; else
+     * until the first of them tries again (open or cooling), or {@link #UNKNOWN_WAIT} if none says when (forced open).
+     */
+    static Optional<Duration> llmUnavailableFor(java.util.Collection<BreakerHealth> breakers, Instant now) {
         boolean primaryOpen = false;
+        Instant soonest = null;
         for (BreakerHealth health : breakers) {
             boolean primary = health.breaker().equals(Dependencies.LLM_SERVICE.name());
             // A fallback no instance reports any more (configured once, then removed) stays on breaker.health as
@@ -202,11 +216,20 @@ public final class IngestApi implements AutoCloseable {
                 continue;
             }
             if (health.state() != BreakerState.OPEN) {
-                return false;
+                return Optional.empty();
             }
             primaryOpen |= primary;
+            if (health.openUntil() != null && (soonest == null || health.openUntil().isBefore(soonest))) {
+                soonest = health.openUntil();
+            }
         }
-        return primaryOpen;
+        if (!primaryOpen) {
+            return Optional.empty();
+        }
+        if (soonest == null || !soonest.isAfter(now)) {
+            return Optional.of(UNKNOWN_WAIT);
+        }
+        return Optional.of(Duration.between(now, soonest));
     }
 
     /**

@@ -11,7 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -42,6 +42,8 @@ final class QuestionRoutes {
     private static final Logger log = LoggerFactory.getLogger(QuestionRoutes.class);
     /** The longest {@code Idempotency-Key} header read; longer ones get 400. */
     static final int MAX_IDEMPOTENCY_KEY = 200;
+    /** The longest wait a 503 asks a caller for: the LLM's breaker's open time is a minute by default. */
+    static final long MAX_RETRY_AFTER_SECONDS = 300;
     private static final Pattern WAIT = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s)?");
 
     /** The body of a 202. */
@@ -52,22 +54,25 @@ final class QuestionRoutes {
     private final Topic<String, QuestionEvent> topic;
     private final QuestionStore store;
     private final QuestionFeed feed;
-    private final BooleanSupplier llmBreakerOpen;
+    private final Supplier<Optional<Duration>> llmUnavailableFor;
     private final ApiSettings settings;
     private final ApiAccess access;
     private final StoreCalls calls;
     private final QueuedRecorder queued;
     private final Clock clock;
 
-    /** @param llmBreakerOpen whether the fleet's {@code llm_service} breaker is open now */
+    /**
+     * @param llmUnavailableFor how long the fleet's LLM deployments are all open or cooling, as far as
+     *     {@code breaker.health} says; empty while any takes calls
+     */
     QuestionRoutes(EventPublisher publisher, Topic<String, QuestionEvent> topic, QuestionStore store, QuestionFeed feed,
-                   BooleanSupplier llmBreakerOpen, ApiSettings settings, ApiAccess access, StoreCalls calls,
+                   Supplier<Optional<Duration>> llmUnavailableFor, ApiSettings settings, ApiAccess access, StoreCalls calls,
                    QueuedRecorder queued, Clock clock) {
         this.publisher = publisher;
         this.topic = topic;
         this.store = store;
         this.feed = feed;
-        this.llmBreakerOpen = llmBreakerOpen;
+        this.llmUnavailableFor = llmUnavailableFor;
         this.settings = settings;
         this.access = access;
         this.calls = calls;
@@ -203,7 +208,8 @@ final class QuestionRoutes {
     void ask(Context ctx) {
         SubmitRequest.Submit request = SubmitRequest.parse(ctx.bodyAsBytes());
         QuestionEvent question = new QuestionEvent(UUID.randomUUID().toString(), request.question(), clock.instant());
-        boolean openBefore = llmBreakerOpen.getAsBoolean();
+        Optional<Duration> unavailableFor = llmUnavailableFor.get();
+        boolean openBefore = unavailableFor.isPresent();
         CompletableFuture<QuestionFeed.News> news = feed.next(question.id(),
                 EnumSet.of(QuestionFeed.News.ENDED, QuestionFeed.News.PARKED));
         String owner = owner(ctx);
@@ -216,7 +222,8 @@ final class QuestionRoutes {
                         : news.completeOnTimeout(null, settings.askWait().toMillis(), TimeUnit.MILLISECONDS))
                 .thenCompose(outcome -> {
                     if (outcome == QuestionFeed.News.PARKED) {
-                        return CompletableFuture.completedFuture(unavailable(ctx, question.id()));
+                        return CompletableFuture.completedFuture(unavailable(ctx, question.id(),
+                                unavailableFor.or(llmUnavailableFor).orElse(IngestApi.UNKNOWN_WAIT)));
                     }
                     // Accepted already: a store that is busy or frozen makes it a 202 with the id, never an error.
                     return calls.call(() -> findQuietly(question.id()))
@@ -237,7 +244,8 @@ final class QuestionRoutes {
         ctx.future(() -> done);
     }
 
-    private Object unavailable(Context ctx, String id) {
+    /** The 503 of a question parked because the LLM is down, telling when to ask again: when it may answer. */
+    private Object unavailable(Context ctx, String id, Duration retryAfter) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", LLM_UNAVAILABLE);
         body.put("status", 503);
@@ -246,7 +254,8 @@ final class QuestionRoutes {
         body.put("location", PATH + "/" + id);
         body.put("note", "Your question was accepted and will be answered automatically when the AI service"
                 + " recovers; follow it at the location.");
-        ctx.status(503).header("Retry-After", "5").json(body);
+        long seconds = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, (retryAfter.toMillis() + 999) / 1000));
+        ctx.status(503).header("Retry-After", Long.toString(seconds)).json(body);
         return null;
     }
 
