@@ -141,6 +141,8 @@ class FrontDoorIT {
 
             assertThat(response.statusCode()).isEqualTo(503);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+            assertThat(Long.parseLong(response.headers().firstValue("Retry-After").orElseThrow()))
+                    .as("back when the breaker tries again, a minute after it opened").isBetween(30L, 60L);
             assertThat(json(response).get("error").asText()).isEqualTo(QuestionRoutes.LLM_UNAVAILABLE);
             String id = json(response).get("id").asText();
             assertThat(api.probe().readAll(api.topics().questions().name(), Duration.ofSeconds(1)))
