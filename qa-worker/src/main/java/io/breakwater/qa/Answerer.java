@@ -22,4 +22,9 @@ public interface Answerer {
     default boolean costly() {
         return false;
     }
+
+    /** About how many tokens the prompt for this question and context takes; 0 if it has no context window. */
+    default int promptTokens(String question, List<Passage> context) {
+        return 0;
+    }
 }

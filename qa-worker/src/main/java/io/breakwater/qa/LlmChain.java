@@ -14,6 +14,7 @@ import dev.failsafe.function.CheckedSupplier;
 import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.DependencyGate;
+import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.event.AnsweredBy;
 import io.breakwater.core.limit.CallLimiter;
@@ -23,7 +24,8 @@ import io.breakwater.core.limit.CallLimiter;
  * each fallback, each behind a fleet-wide breaker of its own. A question whose call fails on one deployment (its
  * retries spent, or its breaker open) goes to the next at once; it parks only when every deployment is open or
  * failing. A question the model rejects as bad fails at once: another deployment would reject it too. The answer
- * says which deployment answered ({@link AnsweredBy#depth}).
+ * says which deployment answered ({@link AnsweredBy#depth}). A deployment whose context window is set and too small
+ * for the prompt is skipped; a prompt that fits none fails as a bad request.
  *
  * <p>Each deployment's calls in flight are bounded by its own {@link CallLimiter}, which learns what the deployment
  * takes from its latency and its 429s: a call waits its turn for a permit (at most the breaker's call timeout) rather
@@ -41,12 +43,28 @@ final class LlmChain {
      */
     static final Duration MAX_PACE = Duration.ofSeconds(2);
 
-    /** One deployment: its breaker, its limit of calls in flight, and what calls it. */
-    record Deployment(BreakerPolicy breaker, CallLimiter limiter, Answerer answerer) {
+    /** Tokens a prompt leaves free in a deployment's context window for the answer, at least. */
+    static final int ANSWER_TOKENS = 256;
+
+    /**
+     * One deployment: its breaker, its limit of calls in flight, what calls it, and its context window in tokens (0
+     * when not set: every prompt is sent).
+     */
+    record Deployment(BreakerPolicy breaker, CallLimiter limiter, Answerer answerer, int contextTokens) {
         Deployment {
             Objects.requireNonNull(breaker, "breaker");
             Objects.requireNonNull(limiter, "limiter");
             Objects.requireNonNull(answerer, "answerer");
+        }
+
+        /** A deployment whose context window is not set. */
+        Deployment(BreakerPolicy breaker, CallLimiter limiter, Answerer answerer) {
+            this(breaker, limiter, answerer, 0);
+        }
+
+        /** Whether a prompt of {@code tokens} leaves room for an answer in its context window. */
+        boolean fits(int tokens) {
+            return contextTokens == 0 || (long) tokens + ANSWER_TOKENS <= contextTokens;
         }
 
         /** A deployment whose limit of calls in flight may grow to the default ceiling. */
@@ -97,7 +115,8 @@ final class LlmChain {
      *
      * @throws DependencyUnavailableException if a deployment was tried and none answered (the last one's failure)
      * @throws BreakerOpenException if every deployment refused at once, open or cooling (the soonest to try again)
-     * @throws io.breakwater.core.breaker.DependencyRejectedException if a deployment rejected the question as bad
+     * @throws DependencyRejectedException if a deployment rejected the question as bad, or its prompt fits no
+     *     deployment's context window
      */
     Answer answer(String question, List<Passage> context) {
         long paceUntil = System.nanoTime() + MAX_PACE.toNanos();
@@ -120,8 +139,17 @@ final class LlmChain {
         boolean allCooling = true;
         // When some deployment may be asked again: a parked question waits for the first, not for the primary.
         Duration again = null;
+        int tokens = 0;
+        int skipped = 0;
         for (int depth = 0; depth < deployments.size(); depth++) {
             Deployment deployment = deployments.get(depth);
+            if (deployment.contextTokens() > 0) {
+                tokens = deployment.answerer().promptTokens(question, context);
+                if (!deployment.fits(tokens)) {
+                    skipped++;
+                    continue;
+                }
+            }
             try {
                 Answer answer = limited(deployment, depth + 1 < deployments.size(), question, context);
                 return AnsweredBy.LLM.equals(answer.answeredBy().kind())
@@ -138,6 +166,11 @@ final class LlmChain {
                             deployments.get(depth + 1).breaker().name());
                 }
             }
+        }
+        if (skipped == deployments.size()) {
+            throw new DependencyRejectedException("the prompt (about " + tokens + " tokens, and " + ANSWER_TOKENS
+                    + " for the answer) fits no deployment's context window (the largest is "
+                    + deployments.stream().mapToInt(Deployment::contextTokens).max().orElse(0) + " tokens)");
         }
         if (failed != null) {
             throw deployments.size() == 1 ? failed

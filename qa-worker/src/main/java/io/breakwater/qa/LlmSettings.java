@@ -18,14 +18,29 @@ import io.breakwater.core.config.Settings;
  *     {@code {url}/chat/completions}
  * @param model {@code llm.model} ({@code BW_LLM_MODEL}): required with a URL
  * @param apiKey {@code llm.api.key} ({@code BW_LLM_API_KEY}): sent as a bearer token when set; never logged
+ * @param contextTokens {@code llm.context.tokens} ({@code BW_LLM_CONTEXT_TOKENS}): the model's context window, if
+ *     set; a question whose prompt would not fit (with room for the answer) skips this deployment; 0 when not set
  */
-public record LlmSettings(Optional<URI> url, String model, Optional<String> apiKey) {
+public record LlmSettings(Optional<URI> url, String model, Optional<String> apiKey, int contextTokens) {
+
+    public LlmSettings {
+        if (contextTokens < 0) {
+            throw new IllegalArgumentException("contextTokens must be 0 (not set) or more, but was " + contextTokens);
+        }
+    }
+
+    /** A deployment whose context window is not set. */
+    public LlmSettings(Optional<URI> url, String model, Optional<String> apiKey) {
+        this(url, model, apiKey, 0);
+    }
 
     public static final String URL = "llm.url";
     public static final String MODEL = "llm.model";
     public static final String API_KEY = "llm.api.key";
     /** The first fallback's prefix; the n-th (n ≥ 2) is {@code llm.fallback.<n>}. */
     static final String FALLBACK = "llm.fallback";
+    /** The smallest context window that can be set: a question and an answer need some room. */
+    static final int MIN_CONTEXT_TOKENS = 512;
     /** Fallbacks after the primary, at most. */
     static final int MAX_FALLBACKS = 8;
 
@@ -78,7 +93,7 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
             String variable = Settings.variableName(FALLBACK + "." + rest);
             if (!key.matches()) {
                 throw new ConfigException("Setting " + variable + " is not one Breakwater knows: a fallback has a URL,"
-                        + " a MODEL and an API_KEY, numbered BW_LLM_FALLBACK_* then BW_LLM_FALLBACK_2_* to _"
+                        + " a MODEL, an API_KEY and a CONTEXT_TOKENS, numbered BW_LLM_FALLBACK_* then BW_LLM_FALLBACK_2_* to _"
                         + MAX_FALLBACKS + "_*");
             }
             int n = key.group(1) == null ? 1 : Integer.parseInt(key.group(1));
@@ -95,7 +110,7 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
     }
 
     /** The rest of a fallback setting's key: an optional number, then what it sets. */
-    private static final Pattern STRAY = Pattern.compile("(?:(\\d{1,3})\\.)?(url|model|api\\.key)");
+    private static final Pattern STRAY = Pattern.compile("(?:(\\d{1,3})\\.)?(url|model|api\\.key|context\\.tokens)");
 
     /** The prefix of the n-th fallback's settings: {@code llm.fallback}, then {@code llm.fallback.2} and on. */
     static String fallbackPrefix(int n) {
@@ -112,7 +127,13 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
                     + " when " + Settings.variableName(urlKey) + " is set: name the model to ask, for example llama3.2"
                     + " or gpt-4o-mini");
         }
-        return new LlmSettings(url, model.orElse(""), settings.find(prefix + ".api.key"));
+        String windowKey = prefix + ".context.tokens";
+        int contextTokens = settings.integer(windowKey, 0);
+        if (contextTokens < 0 || contextTokens > 0 && contextTokens < MIN_CONTEXT_TOKENS) {
+            throw Settings.invalid(windowKey, contextTokens, "a model's context window in tokens, at least "
+                    + MIN_CONTEXT_TOKENS);
+        }
+        return new LlmSettings(url, model.orElse(""), settings.find(prefix + ".api.key"), contextTokens);
     }
 
     private static URI parseUrl(String key, String value) {
@@ -131,6 +152,7 @@ public record LlmSettings(Optional<URI> url, String model, Optional<String> apiK
     @Override
     public String toString() {
         return "LlmSettings[url=" + url.map(URI::toString).orElse("(offline)") + ", model=" + model
-                + ", apiKey=" + (apiKey.isPresent() ? "(set)" : "(none)") + "]";
+                + ", apiKey=" + (apiKey.isPresent() ? "(set)" : "(none)")
+                + (contextTokens > 0 ? ", contextTokens=" + contextTokens : "") + "]";
     }
 }

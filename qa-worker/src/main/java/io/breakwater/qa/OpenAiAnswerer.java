@@ -106,6 +106,11 @@ final class OpenAiAnswerer implements Answerer {
         return true;
     }
 
+    @Override
+    public int promptTokens(String question, List<Passage> context) {
+        return PromptTokens.estimate(SYSTEM_PROMPT, userPrompt(question, context));
+    }
+
     private Map<String, Object> requestBody(String question, List<Passage> context) {
         return Map.of(
                 "model", model,

@@ -141,7 +141,7 @@ public final class QaWorker implements AutoCloseable {
                 CallLimiter limiter = new CallLimiter(breaker.name(), worker.concurrency(), System::nanoTime);
                 deployments.add(new LlmChain.Deployment(breaker, limiter, llm.url().isPresent()
                         ? new OpenAiAnswerer(llm, breaker.settings().callTimeout().plusSeconds(1))
-                        : new OfflineAnswerer()));
+                        : new OfflineAnswerer(), llm.contextTokens()));
                 described.add(llm.url().map(url -> "the LLM " + llm.model() + " at " + url)
                         .orElse("the offline extractive answerer (set BW_LLM_URL for a language model)"));
             }

@@ -11,10 +11,12 @@ import org.junit.jupiter.api.Test;
 
 import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
+import io.breakwater.core.breaker.DependencyCoolingException;
 import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.breaker.DependencyUnavailableException;
 import io.breakwater.core.config.BreakerSettings;
 import io.breakwater.core.event.AnsweredBy;
+import io.breakwater.core.limit.CallLimiter;
 
 /** A question goes down the LLM's deployments until one answers; it parks only when none can. */
 class LlmChainTest {
@@ -105,6 +107,88 @@ class LlmChainTest {
         assertThat(chain.gate().allowance()).isEqualTo(BreakerPolicy.Allowance.ALL);
         fallback.breaker().halfOpen();
         assertThat(chain.gate().allowance()).isEqualTo(BreakerPolicy.Allowance.TRIAL);
+    }
+
+    @Test
+    void shouldSkipADeploymentWhoseContextWindowIsTooSmallForThePrompt() {
+        LlmChain chain = new LlmChain(List.of(
+                new LlmChain.Deployment(primary, limiter(primary), prompting(500, answering("main", primaryCalls)), 700),
+                new LlmChain.Deployment(fallback, limiter(fallback), prompting(500, answering("big", fallbackCalls)),
+                        32_000)));
+
+        assertThat(chain.answer("Why?", List.of()).answeredBy().depth()).isEqualTo(1);
+        assertThat(primaryCalls).as("500 tokens and 256 for the answer do not fit 700").hasValue(0);
+    }
+
+    @Test
+    void shouldFailAQuestionWhosePromptFitsNoDeploymentsContextWindow() {
+        LlmChain chain = new LlmChain(List.of(
+                new LlmChain.Deployment(primary, limiter(primary), prompting(9000, answering("main", primaryCalls)), 8192),
+                new LlmChain.Deployment(fallback, limiter(fallback), prompting(9000, answering("b", fallbackCalls)), 4096)));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of())).isInstanceOf(DependencyRejectedException.class)
+                .hasMessageContaining("about 9000 tokens").hasMessageContaining("the largest is 8192 tokens");
+        assertThat(primaryCalls.get() + fallbackCalls.get()).isZero();
+    }
+
+    @Test
+    void shouldGiveAPrimaryWithAFallbackBehindItOneAttemptAndTheLastDeploymentItsRetries() {
+        BreakerSettings retrying = new BreakerSettings("llm_service", 5, 1, Duration.ofSeconds(60),
+                Duration.ofSeconds(30), 2, Duration.ofMillis(1), Duration.ofMillis(2));
+        BreakerPolicy first = new BreakerPolicy(retrying);
+        BreakerPolicy last = new BreakerPolicy(retrying.named("llm_service_fallback"));
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(first, failing(primaryCalls)),
+                new LlmChain.Deployment(last, failing(fallbackCalls))));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of())).isInstanceOf(DependencyUnavailableException.class);
+        assertThat(primaryCalls).as("the fallback is its retry").hasValue(1);
+        assertThat(fallbackCalls).as("one attempt and two retries").hasValue(3);
+    }
+
+    @Test
+    void shouldWaitOutAShortCooldownInPlaceAndAskAgainInsteadOfParking() {
+        AtomicInteger calls = new AtomicInteger();
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new DependencyCoolingException("HTTP 429", Duration.ofMillis(300));
+            }
+            return new Answer("Because.", List.of(), new AnsweredBy(AnsweredBy.LLM, "main"));
+        })));
+
+        assertThat(chain.answer("Why?", List.of()).answeredBy().depth()).isZero();
+        assertThat(calls).hasValue(2);
+        assertThat(chain.limiters().get(0).rateLimitedCalls()).as("the limiter learnt of the 429").isEqualTo(1);
+    }
+
+    @Test
+    void shouldRefuseAsCoolingWhenEveryDeploymentCoolsDownLongerThanAQuestionWaitsInPlace() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) -> {
+            primaryCalls.incrementAndGet();
+            throw new DependencyCoolingException("HTTP 429", Duration.ofSeconds(30));
+        })));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of()))
+                .isInstanceOfSatisfying(BreakerOpenException.class, open -> assertThat(open.cooling()).isTrue());
+        assertThat(primaryCalls).hasValue(1);
+    }
+
+    private static CallLimiter limiter(BreakerPolicy breaker) {
+        return new CallLimiter(breaker.name(), 64, System::nanoTime);
+    }
+
+    /** {@code answerer}, whose prompts take {@code tokens}. */
+    private static Answerer prompting(int tokens, Answerer answerer) {
+        return new Answerer() {
+            @Override
+            public Answer answer(String question, List<Passage> context) throws InterruptedException {
+                return answerer.answer(question, context);
+            }
+
+            @Override
+            public int promptTokens(String question, List<Passage> context) {
+                return tokens;
+            }
+        };
     }
 
     private static Answerer answering(String model, AtomicInteger calls) {

@@ -51,4 +51,22 @@ class LlmSettingsTest {
                 "BW_LLM_URL", "http://primary/v1", "BW_LLM_MODEL", "m", "BW_LLM_FALLBACK_URL", "ftp://backup"))))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("BW_LLM_FALLBACK_URL");
     }
+
+    @Test
+    void shouldReadEachDeploymentsContextWindowAndRefuseOneTooSmallToHoldAQuestion() {
+        List<LlmSettings> chain = LlmSettings.chain(Settings.load(Map.of(
+                "BW_LLM_URL", "http://primary/v1", "BW_LLM_MODEL", "small", "BW_LLM_CONTEXT_TOKENS", "4096",
+                "BW_LLM_FALLBACK_URL", "http://backup/v1", "BW_LLM_FALLBACK_MODEL", "big",
+                "BW_LLM_FALLBACK_CONTEXT_TOKENS", "128000")));
+
+        assertThat(chain).extracting(LlmSettings::contextTokens).containsExactly(4096, 128_000);
+        assertThat(LlmSettings.chain(Settings.load(Map.of())).get(0).contextTokens()).as("not set").isZero();
+        assertThatThrownBy(() -> LlmSettings.chain(Settings.load(Map.of(
+                "BW_LLM_URL", "http://primary/v1", "BW_LLM_MODEL", "m", "BW_LLM_CONTEXT_TOKENS", "100"))))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("BW_LLM_CONTEXT_TOKENS");
+        assertThatThrownBy(() -> LlmSettings.chain(Settings.load(Map.of(
+                "BW_LLM_URL", "http://primary/v1", "BW_LLM_MODEL", "m", "BW_LLM_FALLBACK_CONTEXT_TOKENS", "8192"))))
+                .as("a window without its deployment").isInstanceOf(ConfigException.class)
+                .hasMessageContaining("BW_LLM_FALLBACK_URL");
+    }
 }
