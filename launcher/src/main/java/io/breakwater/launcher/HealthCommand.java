@@ -103,7 +103,9 @@ final class HealthCommand implements Callable<Integer> {
                 "open instances", "last change");
         for (Map.Entry<String, BreakerHealth> entry : breakers.entrySet()) {
             BreakerHealth health = entry.getValue();
-            String state = health.state().json() + (health.override() == null ? "" : "*");
+            // Open only because the dependency asked callers to wait: a rate limit, not a failure.
+            String state = (health.isCooling() ? "cooling" : health.state().json())
+                    + (health.override() == null ? "" : "*");
             out.printf("  %-22s %-10s %-9s %-9s %-8d %-24s %s%n", entry.getKey(), state,
                     health.failureCount() + "/" + health.failureThreshold(),
                     health.successRate() == null ? "-" : health.successRate() + "%", health.totalCalls(),
@@ -120,6 +122,11 @@ final class HealthCommand implements Callable<Integer> {
             });
         }
         breakers.forEach((name, health) -> {
+            if (!health.coolingInstances().isEmpty() && health.coolingUntil() != null) {
+                out.printf("  ~ %s: cooling down until %s on %s: the dependency asked callers to wait (a rate limit,"
+                        + " not a failure); calls resume by themselves%n", name, health.coolingUntil(),
+                        String.join(",", health.coolingInstances()));
+            }
             if (health.override() != null) {
                 out.printf("  * %s: %s by %s at %s%s%n", name, health.override().mode().json(), health.override().by(),
                         health.override().at(), health.override().reason() == null ? "" : " (" + health.override().reason() + ")");

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
@@ -15,7 +16,9 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  *
  * <p>When instances disagree, the worst state wins: open on any instance shows as {@code open}, with the instances
  * in {@code open_instances}; else half-open on any shows as {@code half_open}. An operator's override wins over
- * both ({@code force_open} shows as open, {@code disabled} as closed, and {@code override} says so).
+ * both ({@code force_open} shows as open, {@code disabled} as closed, and {@code override} says so). An instance
+ * open because the dependency asked callers to wait (a 429) rather than because it failed is cooling: it is in
+ * {@code cooling_instances}, until {@code cooling_until}, and a breaker open only for that is {@link #isCooling}.
  *
  * @param state the fleet's state, as above
  * @param openInstances instances refusing calls (their own failures, following another instance, or forced)
@@ -57,6 +60,32 @@ public record BreakerHealth(int schemaVersion, String breaker, BreakerState stat
         byInstance = byInstance == null ? Map.of() : Map.copyOf(byInstance);
     }
 
+    /** The instances cooling down (open because the dependency asked callers to wait, not failing), sorted. */
+    @JsonProperty(access = JsonProperty.Access.READ_ONLY)
+    public List<String> coolingInstances() {
+        return byInstance.entrySet().stream().filter(entry -> entry.getValue().isCooling()).map(Map.Entry::getKey)
+                .sorted().toList();
+    }
+
+    /** The latest deadline among the cooling instances: when calls resume by themselves; null if none cools. */
+    @JsonProperty(access = JsonProperty.Access.READ_ONLY)
+    public Instant coolingUntil() {
+        return byInstance.values().stream().filter(InstanceView::isCooling).map(InstanceView::openUntil)
+                .filter(Objects::nonNull).max(Instant::compareTo).orElse(null);
+    }
+
+    /**
+     * Whether it is open only because the dependency asked callers to wait: every open instance is cooling, and no
+     * operator forced it open. Calls resume by themselves at {@link #coolingUntil}.
+     */
+    public boolean isCooling() {
+        if (state != BreakerState.OPEN || override != null || openInstances.isEmpty()) {
+            return false;
+        }
+        List<String> cooling = coolingInstances();
+        return cooling.containsAll(openInstances);
+    }
+
     /**
      * One instance's latest report, as the fleet's record keeps it.
      *
@@ -67,6 +96,11 @@ public record BreakerHealth(int schemaVersion, String breaker, BreakerState stat
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record InstanceView(BreakerState state, BreakerCause cause, long failureCount, long totalCalls,
                                Instant openedAt, Instant openUntil, Instant startedAt, Instant reportedAt) {
+
+        /** Whether it is open because the dependency asked callers to wait (a 429), not because it failed. */
+        public boolean isCooling() {
+            return state == BreakerState.OPEN && cause == BreakerCause.COOLING;
+        }
 
         /** Whether it found the dependency failing itself, rather than following another instance or an operator. */
         public boolean isTripped() {
