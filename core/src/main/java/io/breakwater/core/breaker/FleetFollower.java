@@ -103,8 +103,25 @@ final class FleetFollower {
     }
 
     /**
+     * Until when another instance was asked to wait by the dependency (a 429): the latest deadline any of them
+     * reports. A rate limit is the fleet's, so this instance waits as long; and no longer, since a cooldown ends
+     * at its deadline without a verdict to wait for.
+     */
+    Optional<Instant> coolingUntil(Instant now) {
+        BreakerHealth health = cluster;
+        if (!sharing || health == null) {
+            return Optional.empty();
+        }
+        return health.byInstance().entrySet().stream()
+                .filter(entry -> entry.getValue().isCooling() && !isThisInstance(entry.getKey(), entry.getValue()))
+                .map(entry -> entry.getValue().openUntil())
+                .filter(until -> until != null && until.isAfter(now))
+                .max(Instant::compareTo);
+    }
+
+    /**
      * Until when the fleet holds this instance open: while another instance that found the dependency failing
-     * itself is open or trying it, and is due to try before us, we wait for its verdict (up to its trial time plus a
+     * itself (not merely cooling down: {@link #coolingUntil}) is open or trying it, and is due to try before us, we wait for its verdict (up to its trial time plus a
      * grace) rather than pay our own failures or send trial calls of our own.
      */
     Optional<Instant> heldUntil(Instant now) {
@@ -113,7 +130,8 @@ final class FleetFollower {
             return Optional.empty();
         }
         Optional<Map.Entry<String, BreakerHealth.InstanceView>> prober = health.byInstance().entrySet().stream()
-                .filter(entry -> entry.getValue().isTripped() && !isThisInstance(entry.getKey(), entry.getValue()))
+                .filter(entry -> entry.getValue().isTripped() && !entry.getValue().isCooling()
+                        && !isThisInstance(entry.getKey(), entry.getValue()))
                 .min(Comparator.comparing((Map.Entry<String, BreakerHealth.InstanceView> entry) -> trialAt(entry.getValue()))
                         .thenComparing(Map.Entry::getKey));
         if (prober.isEmpty()) {

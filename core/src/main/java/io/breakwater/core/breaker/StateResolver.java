@@ -58,7 +58,12 @@ final class StateResolver {
         if (held.isPresent()) {
             return new Effective.Held(held.get());
         }
+        // Our own cooldown, or the latest another instance reports: a rate limit is the fleet's.
         Instant cooling = coolingUntil.get();
+        Optional<Instant> fleetCooling = fleet.coolingUntil(now);
+        if (fleetCooling.isPresent() && fleetCooling.get().isAfter(cooling)) {
+            cooling = fleetCooling.get();
+        }
         // Open from failures, the breaker's own open time decides; closed or half-open, the pause asked for does.
         if (cooling.isAfter(now) && !local.isOpen()) {
             return new Effective.Cooling(cooling);

@@ -1,6 +1,7 @@
 package io.breakwater.core.breaker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -44,6 +45,27 @@ class CoolingFleetTest {
                 assertThat(event.state()).isEqualTo(BreakerState.HALF_OPEN));
         assertThat(policy.state()).isEqualTo(BreakerState.CLOSED);
         assertThat(policy.allowance()).isEqualTo(BreakerPolicy.Allowance.ALL);
+    }
+
+    @Test
+    void shouldCoolDownUntilTheLatestDeadlineAnyOtherInstanceReportsAndResumeRightThen() {
+        policy.onClusterHealth(health(Map.of(
+                "worker-2", view(BreakerState.OPEN, BreakerCause.COOLING, NOW.plusSeconds(2)),
+                "worker-3", view(BreakerState.OPEN, BreakerCause.COOLING, NOW.plusSeconds(1)))));
+
+        assertThat(policy.allowance()).isEqualTo(BreakerPolicy.Allowance.NONE);
+        assertThat(policy.state()).isEqualTo(BreakerState.OPEN);
+        assertThatThrownBy(() -> policy.call(() -> "answer"))
+                .isInstanceOfSatisfying(BreakerOpenException.class, refused -> {
+                    assertThat(refused.cooling()).as("a rate limit, to be waited out, not a failure").isTrue();
+                    assertThat(refused.remainingOpen()).isEqualTo(Duration.ofSeconds(2));
+                });
+
+        clock.advance(Duration.ofMillis(2001));
+
+        // No report since: the cooldown ended at its deadline, with no verdict to wait for.
+        assertThat(policy.allowance()).isEqualTo(BreakerPolicy.Allowance.ALL);
+        assertThat(policy.call(() -> "answer")).isEqualTo("answer");
     }
 
     private static BreakerHealth.InstanceView view(BreakerState state, BreakerCause cause, Instant openUntil) {
