@@ -36,12 +36,12 @@ import io.breakwater.core.event.AnswerEvent;
 import io.breakwater.core.event.EventJson;
 import io.breakwater.core.event.QuestionStatus;
 import io.breakwater.core.kafka.KafkaClients;
-import io.breakwater.core.pipeline.LoopSettings;
 import io.breakwater.core.store.MongoConnections;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.FreePort;
+import io.breakwater.qa.QaWorkerSettings;
 import io.breakwater.testkit.EmbeddedServers;
 import io.breakwater.testkit.EmbeddedServersExtension;
 import io.breakwater.testkit.LlmDouble;
@@ -115,8 +115,8 @@ class CrashRecoveryIT {
                 // the LLM answered is asked again.
                 assertThat(llm.answeredQuestions()).as("the LLM answered each question once").hasSize(questions)
                         .doesNotHaveDuplicates();
-                assertThat(heldAtFirstKill + heldAtSecondKill).as("calls in flight at the kills, one per worker thread")
-                        .isLessThanOrEqualTo(2 * LoopSettings.DEFAULT_CONCURRENCY);
+                assertThat(heldAtFirstKill + heldAtSecondKill).as("calls in flight at the kills, under the limit's ceiling")
+                        .isLessThanOrEqualTo(2 * QaWorkerSettings.DEFAULT_CONCURRENCY);
                 assertThat(llm.calls()).isEqualTo(questions + heldAtFirstKill + heldAtSecondKill);
             }
         }

@@ -28,8 +28,8 @@ import io.breakwater.core.limit.CallLimiter;
  * for the prompt is skipped; a prompt that fits none fails as a bad request.
  *
  * <p>Each deployment's calls in flight are bounded by its own {@link CallLimiter}, which learns what the deployment
- * takes from its latency and its 429s: a call waits its turn for a permit (at most the breaker's call timeout) rather
- * than being sent to be refused. When every deployment is cooling down (they asked callers to wait) and the first
+ * takes from its latency and its 429s: a call waits its turn for a permit (at most the breaker's call timeout, after
+ * which the question is refused as by an open breaker) rather than being sent to be refused. When every deployment is cooling down (they asked callers to wait) and the first
  * cooldown ends within {@link #MAX_PACE}, the question waits for it in place and is asked again: a rate limit paces
  * the calls instead of parking the question. Thread-safe.
  */
@@ -124,8 +124,12 @@ final class LlmChain {
             try {
                 return askEach(question, context);
             } catch (BreakerOpenException e) {
+                // Compared as durations first: a hold that ends in centuries must not overflow a count of nanoseconds.
+                if (!e.cooling() || e.remainingOpen().compareTo(MAX_PACE) > 0) {
+                    throw e;
+                }
                 long wait = e.remainingOpen().toNanos() + ThreadLocalRandom.current().nextLong(PACE_JITTER_NANOS);
-                if (!e.cooling() || System.nanoTime() + wait > paceUntil) {
+                if (System.nanoTime() + wait > paceUntil) {
                     throw e;
                 }
                 pause(wait);
@@ -141,6 +145,7 @@ final class LlmChain {
         Duration again = null;
         int tokens = 0;
         int skipped = 0;
+        BreakerOpenException refusal = null;
         for (int depth = 0; depth < deployments.size(); depth++) {
             Deployment deployment = deployments.get(depth);
             if (deployment.contextTokens() > 0) {
@@ -155,6 +160,7 @@ final class LlmChain {
                 return AnsweredBy.LLM.equals(answer.answeredBy().kind())
                         ? new Answer(answer.text(), answer.sources(), answer.answeredBy().atDepth(depth)) : answer;
             } catch (BreakerOpenException e) {
+                refusal = e;
                 soonest = sooner(soonest, e.remainingOpen());
                 again = sooner(again, e.remainingOpen());
                 allCooling &= e.cooling();
@@ -176,25 +182,30 @@ final class LlmChain {
             throw deployments.size() == 1 ? failed
                     : new DependencyUnavailableException(failed.getMessage(), again, failed);
         }
-        String why = deployments.size() == 1 ? "after repeated failures" : "as is every fallback";
+        if (deployments.size() == 1) {
+            throw refusal; // its own words: open, cooling, or busy
+        }
         throw allCooling ? BreakerOpenException.cooling(primary().name(), soonest,
-                deployments.size() == 1 ? "cooling down" : "cooling down, as is every fallback", false)
-                : new BreakerOpenException(primary().name(), soonest, why);
+                "cooling down, as is every fallback", false)
+                : new BreakerOpenException(primary().name(), soonest, "as is every fallback");
     }
 
     /**
-     * One call to {@code deployment} under its limiter: a permit first (unless its breaker refuses every call now,
-     * which it does at once), and what the call came to teaches the limiter. A deployment with another behind it
+     * One call to {@code deployment} under its limiter: a permit first (unless its breaker refuses calls now, which it
+     * does at once), and what the call came to teaches the limiter. A deployment with another behind it
      * gets one attempt: the next deployment is its retry, and a retry's backoff would only delay the answer.
      */
     private static Answer limited(Deployment deployment, boolean nextBehind, String question,
                                   List<Passage> context) {
         BreakerPolicy breaker = deployment.breaker();
-        CheckedSupplier<Answer> call = () -> deployment.answerer().answer(question, context);
-        if (breaker.allowance() == BreakerPolicy.Allowance.NONE) {
-            return breaker.call(call);
-        }
+        // Refused at once, with no permit, while open or cooling: and never called without a permit, even by a
+        // caller that saw it refuse a moment before it stopped refusing.
+        breaker.refuseIfOpen();
         CallLimiter.Permit permit = permit(deployment);
+        CheckedSupplier<Answer> call = () -> {
+            permit.attemptStarting();
+            return deployment.answerer().answer(question, context);
+        };
         try {
             Answer answer = nextBehind ? breaker.callOnce(call) : breaker.call(call);
             permit.succeeded();
@@ -209,12 +220,16 @@ final class LlmChain {
         }
     }
 
+    /**
+     * A permit to call {@code deployment}, waiting at most its breaker's call timeout. A question that waited that long
+     * was refused, not failed: nothing was sent, so it parks without counting towards the park limit.
+     */
     private static CallLimiter.Permit permit(Deployment deployment) {
         Duration wait = deployment.breaker().settings().callTimeout();
         try {
-            return deployment.limiter().acquire(wait).orElseThrow(() -> new DependencyUnavailableException(
-                    deployment.breaker().name() + " took no new call within " + wait.toMillis() + " ms: all "
-                            + deployment.limiter().inFlight() + " calls it may have at once are still in flight"));
+            return deployment.limiter().acquire(wait).orElseThrow(() -> new BreakerOpenException(
+                    deployment.breaker().name(), wait, "to this question: all " + deployment.limiter().inFlight()
+                            + " calls it may have at once stayed in flight for " + wait.toMillis() + " ms"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DependencyUnavailableException("interrupted waiting to call " + deployment.breaker().name(), e);

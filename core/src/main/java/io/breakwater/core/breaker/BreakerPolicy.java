@@ -214,6 +214,20 @@ public final class BreakerPolicy implements DependencyGate {
         }
     }
 
+    /**
+     * Refuses now, as {@link #call} would, if no call may be made (open, cooling, held by the fleet, forced open);
+     * returns if one may. For a caller that must take something scarce before calling (a permit of a limit of calls
+     * in flight), and should not take it for a call that would be refused. The call itself still goes through
+     * {@link #call}, which decides again.
+     *
+     * @throws BreakerOpenException if a call now would be refused without being made
+     */
+    public void refuseIfOpen() {
+        Instant now = clock.instant();
+        Effective current = resolver.resolve(now);
+        refuseIfRefusing(current, now);
+    }
+
     /** The state operators see: the local breaker's, unless the fleet holds it open or an operator overrides it. */
     public BreakerState state() {
         return resolver.resolve(clock.instant()).state();

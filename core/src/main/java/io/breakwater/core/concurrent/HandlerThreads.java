@@ -19,12 +19,38 @@ public final class HandlerThreads {
     private HandlerThreads() {
     }
 
-    /** A pool that runs at most {@code size} tasks at once, queueing the rest; its threads named {@code name-N}. */
+    /**
+     * A pool that runs at most {@code size} tasks at once, queueing the rest; its threads named {@code name-N}. A task
+     * goes to an idle thread if there is one, and a new thread is made only when none is idle (a plain pool of
+     * {@code size} core threads makes one per task until it has them all).
+     */
     public static ThreadPoolExecutor pool(String name, int size) {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, IDLE_SECONDS, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), factory(name));
-        pool.allowCoreThreadTimeOut(true);
+        ElasticQueue queue = new ElasticQueue();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, size, IDLE_SECONDS, TimeUnit.SECONDS, queue,
+                factory(name));
+        queue.pool = pool;
         return pool;
+    }
+
+    /**
+     * Takes a task only while a thread is idle or none may be added: otherwise refuses it, and the pool adds a
+     * thread (Tomcat's way with the JDK's pool). Unbounded, so the pool never rejects.
+     */
+    private static final class ElasticQueue extends LinkedBlockingQueue<Runnable> {
+
+        private static final long serialVersionUID = 1L;
+
+        private transient volatile ThreadPoolExecutor pool;
+
+        @Override
+        public boolean offer(Runnable task) {
+            ThreadPoolExecutor executor = pool;
+            if (executor != null && executor.getPoolSize() < executor.getMaximumPoolSize()
+                    && executor.getActiveCount() + size() >= executor.getPoolSize()) {
+                return false; // no idle thread for it, and room for one more
+            }
+            return super.offer(task);
+        }
     }
 
     /** Whether this JDK gives {@link #pool} virtual threads. */

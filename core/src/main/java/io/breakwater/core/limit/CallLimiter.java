@@ -19,7 +19,8 @@ public final class CallLimiter {
     private final String name;
     private final AdaptiveLimit limit;
     private final LongSupplier nanoTime;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Fair: a permit goes to the caller that has waited longest, not to one that just came. */
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final Condition freed = lock.newCondition();
     private int inFlight;
     /** The most calls in flight in this round trip and the one before: whether the limit is in use. */
@@ -108,13 +109,21 @@ public final class CallLimiter {
     /** One call in flight: say once how it ended. */
     public final class Permit {
 
-        private final long startNanos;
+        private volatile long startNanos;
         private final int inFlightAtStart;
         private boolean ended;
 
         private Permit(long startNanos, int inFlightAtStart) {
             this.startNanos = startNanos;
             this.inFlightAtStart = inFlightAtStart;
+        }
+
+        /**
+         * An attempt of the call starts now: its round trip is timed from here, so that a retry's backoff and the
+         * attempts that failed before it do not pass for the dependency's latency.
+         */
+        public void attemptStarting() {
+            startNanos = nanoTime.getAsLong();
         }
 
         /** It was answered: its round trip teaches the limit. */
