@@ -5,7 +5,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -18,16 +17,16 @@ import io.breakwater.core.breaker.BreakerOpenException;
 import io.breakwater.core.breaker.BreakerPolicy;
 import io.breakwater.core.breaker.DependencyRejectedException;
 import io.breakwater.core.breaker.DependencyUnavailableException;
-import io.breakwater.core.concurrent.DaemonThreads;
+import io.breakwater.core.concurrent.HandlerThreads;
 
 /**
  * Retrieval through the {@code vector_db} breaker: the passages of crawled pages that best match a question. When the
  * breaker is open, or the search fails or outlasts the breaker's timeout, the question goes on without context (and
  * its answer says why) instead of being parked or lost: an answer from the model alone beats no answer.
  *
- * <p>Searches run on threads of their own, one per caller that may search at once: a search deaf to interrupts
- * (Lucene's scoring loop is) holds one of those, never the caller's thread, and when they are all held the question
- * goes on without context at once. Thread-safe if the search is; close to stop the search
+ * <p>Searches run on threads of their own, up to one per caller that may search at once, made as searches come: a
+ * search deaf to interrupts (Lucene's scoring loop is) holds one of those, never the caller's thread, and when they
+ * are all held the question goes on without context after the timeout. Thread-safe if the search is; close to stop the search
  * threads.
  */
 final class Retrieval implements AutoCloseable {
@@ -61,8 +60,7 @@ final class Retrieval implements AutoCloseable {
         this.search = search;
         // Made as searches come and ended after a minute idle: the callers may be hundreds (an adaptive LLM limit's
         // ceiling), the searches at once seldom more than a few.
-        this.searches = new ThreadPoolExecutor(0, callers, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                DaemonThreads.named("bw-retrieval"));
+        this.searches = HandlerThreads.platformPool("bw-retrieval", callers);
     }
 
     /** The context for {@code question}; never throws for retrieval's own failures. */

@@ -25,9 +25,17 @@ public final class HandlerThreads {
      * {@code size} core threads makes one per task until it has them all).
      */
     public static ThreadPoolExecutor pool(String name, int size) {
+        return elastic(size, factory(name));
+    }
+
+    /** As {@link #pool}, always with platform threads: for work that computes rather than waits (a search). */
+    public static ThreadPoolExecutor platformPool(String name, int size) {
+        return elastic(size, DaemonThreads.named(name));
+    }
+
+    private static ThreadPoolExecutor elastic(int size, ThreadFactory threads) {
         ElasticQueue queue = new ElasticQueue();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, size, IDLE_SECONDS, TimeUnit.SECONDS, queue,
-                factory(name));
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, size, IDLE_SECONDS, TimeUnit.SECONDS, queue, threads);
         queue.pool = pool;
         return pool;
     }
