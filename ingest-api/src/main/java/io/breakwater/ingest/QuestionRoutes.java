@@ -254,9 +254,15 @@ final class QuestionRoutes {
         body.put("location", PATH + "/" + id);
         body.put("note", "Your question was accepted and will be answered automatically when the AI service"
                 + " recovers; follow it at the location.");
-        long seconds = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, (retryAfter.toMillis() + 999) / 1000));
-        ctx.status(503).header("Retry-After", Long.toString(seconds)).json(body);
+        ctx.status(503).header("Retry-After", Long.toString(retryAfterSeconds(retryAfter))).json(body);
         return null;
+    }
+
+    /** Whole seconds, rounded up, from 1 to {@link #MAX_RETRY_AFTER_SECONDS}, for a {@code Retry-After}. */
+    static long retryAfterSeconds(Duration wait) {
+        // Compared as durations first: an open_until read off breaker.health may be centuries away.
+        return wait.compareTo(Duration.ofSeconds(MAX_RETRY_AFTER_SECONDS)) >= 0 ? MAX_RETRY_AFTER_SECONDS
+                : Math.max(1, (wait.toMillis() + 999) / 1000);
     }
 
     /** A claim this request holds on a question's id; {@code fresh} unless it took over an unconfirmed one. */

@@ -122,7 +122,8 @@ final class HealthCommand implements Callable<Integer> {
             });
         }
         breakers.forEach((name, health) -> {
-            if (!health.coolingInstances().isEmpty() && health.coolingUntil() != null) {
+            if (!health.coolingInstances().isEmpty() && health.coolingUntil() != null
+                    && health.coolingUntil().isAfter(now)) {
                 out.printf("  ~ %s: cooling down until %s on %s: the dependency asked callers to wait (a rate limit,"
                         + " not a failure); calls resume by themselves%n", name, health.coolingUntil(),
                         String.join(",", health.coolingInstances()));

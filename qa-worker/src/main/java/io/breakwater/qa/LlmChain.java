@@ -1,5 +1,7 @@
 package io.breakwater.qa;
 
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -9,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.failsafe.TimeoutExceededException;
 import dev.failsafe.function.CheckedSupplier;
 
 import io.breakwater.core.breaker.BreakerOpenException;
@@ -146,6 +149,7 @@ final class LlmChain {
         int tokens = 0;
         int skipped = 0;
         BreakerOpenException refusal = null;
+        PromptTooLongException tooLong = null;
         for (int depth = 0; depth < deployments.size(); depth++) {
             Deployment deployment = deployments.get(depth);
             if (deployment.contextTokens() > 0) {
@@ -164,6 +168,12 @@ final class LlmChain {
                 soonest = sooner(soonest, e.remainingOpen());
                 again = sooner(again, e.remainingOpen());
                 allCooling &= e.cooling();
+            } catch (PromptTooLongException e) {
+                // Its window is smaller than its settings said, or than the estimate: a larger one may take it.
+                tooLong = e;
+                skipped++;
+                log.info("{} rejected the prompt as too long ({}); asking the next deployment, if any",
+                        deployment.breaker().name(), e.getMessage());
             } catch (DependencyUnavailableException e) {
                 failed = e;
                 again = sooner(again, e.retryAfter().orElse(Duration.ZERO));
@@ -174,6 +184,9 @@ final class LlmChain {
             }
         }
         if (skipped == deployments.size()) {
+            if (tooLong != null) {
+                throw tooLong;
+            }
             throw new DependencyRejectedException("the prompt (about " + tokens + " tokens, and " + ANSWER_TOKENS
                     + " for the answer) fits no deployment's context window (the largest is "
                     + deployments.stream().mapToInt(Deployment::contextTokens).max().orElse(0) + " tokens)");
@@ -215,6 +228,11 @@ final class LlmChain {
                 permit.rateLimited();
             }
             throw e;
+        } catch (DependencyUnavailableException e) {
+            if (timedOut(e)) {
+                permit.timedOut();
+            }
+            throw e;
         } finally {
             permit.ignored(); // a no-op once the permit has ended
         }
@@ -234,6 +252,17 @@ final class LlmChain {
             Thread.currentThread().interrupt();
             throw new DependencyUnavailableException("interrupted waiting to call " + deployment.breaker().name(), e);
         }
+    }
+
+    /** Whether the call outlasted its timeout (the breaker's, or the HTTP client's backstop), not failed to connect. */
+    static boolean timedOut(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof TimeoutExceededException
+                    || cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void pause(long nanos) {

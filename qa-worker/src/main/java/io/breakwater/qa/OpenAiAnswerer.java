@@ -153,8 +153,12 @@ final class OpenAiAnswerer implements Answerer {
                     + " (check BW_LLM_*_API_KEY, the model and the URL): " + errorText(response.body()));
         }
         if (status >= 400) {
-            throw new DependencyRejectedException("the LLM rejected the request with HTTP " + status + ": "
-                    + errorText(response.body()));
+            String error = errorText(response.body());
+            if ((status == 400 || status == 413) && promptTooLong(response.body())) {
+                throw new PromptTooLongException("the LLM rejected the prompt as too long with HTTP " + status + ": "
+                        + error);
+            }
+            throw new DependencyRejectedException("the LLM rejected the request with HTTP " + status + ": " + error);
         }
         if (status < 200 || status >= 300) {
             throw new DependencyUnavailableException("the LLM answered HTTP " + status + ", expected 200");
@@ -181,6 +185,25 @@ final class OpenAiAnswerer implements Answerer {
         }
         return content.asText();
     }
+
+    /**
+     * Whether an error body says the prompt does not fit the model's context window: OpenAI's
+     * {@code context_length_exceeded} code, or words to that effect from vLLM, llama.cpp, Ollama and the like.
+     */
+    private boolean promptTooLong(String body) {
+        String code = "";
+        try {
+            code = json.readTree(body).path("error").path("code").asText("");
+        } catch (IOException | RuntimeException e) {
+            // Not JSON: the words decide.
+        }
+        String words = body.length() > 4096 ? body.substring(0, 4096) : body;
+        return code.equals("context_length_exceeded") || TOO_LONG.matcher(words).find();
+    }
+
+    private static final java.util.regex.Pattern TOO_LONG = java.util.regex.Pattern.compile(
+            "context (length|window|size)|maximum context|too many tokens|prompt is too long",
+            java.util.regex.Pattern.CASE_INSENSITIVE);
 
     /** The error's message when the body is an OpenAI error object, else the start of the body. */
     private String errorText(String body) {

@@ -65,4 +65,34 @@ class LlmChainDeploymentRefusalTest {
             refusing.stop(0);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens.\",\"code\":\"context_length_exceeded\"}}",
+        "{\"error\":{\"message\":\"the request exceeds the available context size\",\"code\":400}}",
+        "{\"object\":\"error\",\"message\":\"prompt is too long: 9000 tokens\"}"})
+    void shouldAskTheFallbackWhenThePrimaryRejectsThePromptAsTooLong(String error) throws IOException {
+        HttpServer small = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        small.createContext("/v1/chat/completions", exchange -> {
+            byte[] body = error.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(400, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        small.start();
+        try {
+            LlmChain chain = new LlmChain(List.of(
+                    new LlmChain.Deployment(new BreakerPolicy(FIGURES), new OpenAiAnswerer(new LlmSettings(
+                            Optional.of(URI.create("http://127.0.0.1:" + small.getAddress().getPort() + "/v1")),
+                            "small", Optional.empty()), Duration.ofSeconds(10))),
+                    new LlmChain.Deployment(new BreakerPolicy(FIGURES.named("llm_service_fallback")),
+                            (question, context) -> new Answer("Because.", List.of(), new AnsweredBy(AnsweredBy.LLM,
+                                    "large")))));
+
+            assertThat(chain.answer("Why?", List.of()).answeredBy().model()).isEqualTo("large");
+        } finally {
+            small.stop(0);
+        }
+    }
 }

@@ -132,6 +132,27 @@ class LlmChainTest {
     }
 
     @Test
+    void shouldAskTheNextDeploymentWhenOneRejectsThePromptAsTooLong() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) -> {
+            primaryCalls.incrementAndGet();
+            throw new PromptTooLongException("HTTP 400: This model's maximum context length is 8192 tokens");
+        }), new LlmChain.Deployment(fallback, answering("big", fallbackCalls))));
+
+        assertThat(chain.answer("Why?", List.of()).answeredBy().depth()).isEqualTo(1);
+        assertThat(primary.callsByOutcome()).as("the primary answered, healthy").containsEntry("failure", 0L);
+    }
+
+    @Test
+    void shouldFailAQuestionEveryDeploymentRejectsAsTooLong() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) -> {
+            throw new PromptTooLongException("HTTP 400: context length exceeded");
+        })));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of())).isInstanceOf(DependencyRejectedException.class)
+                .hasMessageContaining("context length");
+    }
+
+    @Test
     void shouldGiveAPrimaryWithAFallbackBehindItOneAttemptAndTheLastDeploymentItsRetries() {
         BreakerSettings retrying = new BreakerSettings("llm_service", 5, 1, Duration.ofSeconds(60),
                 Duration.ofSeconds(30), 2, Duration.ofMillis(1), Duration.ofMillis(2));
@@ -170,6 +191,21 @@ class LlmChainTest {
         assertThatThrownBy(() -> chain.answer("Why?", List.of()))
                 .isInstanceOfSatisfying(BreakerOpenException.class, open -> assertThat(open.cooling()).isTrue());
         assertThat(primaryCalls).hasValue(1);
+    }
+
+    @Test
+    void shouldBringTheLimitDownWhenACallOutlastsItsTimeout() {
+        // Found by a hostile review: a server that queues past the timeout never showed it in any latency window.
+        BreakerPolicy slow = new BreakerPolicy(new BreakerSettings("llm_service", 5, 1, Duration.ofSeconds(60),
+                Duration.ofMillis(50), 0, Duration.ofMillis(1), Duration.ofMillis(2)));
+        CallLimiter limiter = limiter(slow);
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(slow, limiter, (question, context) -> {
+            new java.util.concurrent.CountDownLatch(1).await(); // until the timeout interrupts it
+            throw new AssertionError("not reached");
+        })));
+
+        assertThatThrownBy(() -> chain.answer("Why?", List.of())).isInstanceOf(DependencyUnavailableException.class);
+        assertThat(limiter.limit()).as("too many at half of the one call in flight: the least").isEqualTo(1);
     }
 
     private static CallLimiter limiter(BreakerPolicy breaker) {

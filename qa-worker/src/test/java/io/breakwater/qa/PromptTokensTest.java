@@ -9,8 +9,13 @@ class PromptTokensTest {
 
     @Test
     void shouldCountAboutATokenForFourLettersOfEnglish() {
-        // 3 for the reply's priming, 4 for the message, 11 for its 44 characters
-        assertThat(PromptTokens.estimate("The quick brown fox jumps over the lazy dog.")).isEqualTo(18);
+        // 3 for the reply's priming, 4 for the message, 11 for its 43 letters and spaces, 1 for its full stop
+        assertThat(PromptTokens.estimate("The quick brown fox jumps over the lazy dog.")).isEqualTo(19);
+    }
+
+    @Test
+    void shouldCountDigitsAndPunctuationTwiceAsFinely() {
+        assertThat(PromptTokens.estimate("3.14159265358979")).isEqualTo(3 + 4 + 8);
     }
 
     @Test
@@ -19,7 +24,7 @@ class PromptTokensTest {
     }
 
     @Test
-    void shouldCountACharacterOutsideTheBasicPlaneOnce() {
-        assertThat(PromptTokens.estimate("😀😀")).isEqualTo(3 + 4 + 2);
+    void shouldCountACharacterOutsideTheBasicPlaneAsThree() {
+        assertThat(PromptTokens.estimate("😀😀")).isEqualTo(3 + 4 + 6);
     }
 }

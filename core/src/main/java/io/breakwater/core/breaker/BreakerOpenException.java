@@ -46,8 +46,10 @@ public final class BreakerOpenException extends RuntimeException {
 
     @Override
     public String getMessage() {
-        return "breaker " + breaker + " is open " + why + "; next trial call in "
-                + Math.max(0, remainingOpen.toMillis()) + " ms";
+        // Saturated: a time read from outside may be centuries away, beyond what a long of milliseconds holds.
+        long millis = remainingOpen.compareTo(Duration.ofMillis(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+                : Math.max(0, remainingOpen.toMillis());
+        return "breaker " + breaker + " is open " + why + "; next trial call in " + millis + " ms";
     }
 
     public String breaker() {

@@ -44,6 +44,11 @@ final class FleetFollower {
     private final int failureThreshold;
     /** How long followers wait for the trial call of the instance due first before trying themselves. */
     private final Duration probeGrace;
+    /**
+     * The furthest ahead a time read off {@code breaker.health} is taken: anyone who can write to that topic could say
+     * "open until the year 1000000000", and this instance waits no longer on another's word than on its own.
+     */
+    private final Duration openDuration;
     private final Clock clock;
     private final LocalBreaker local;
     private final CallStatistics statistics;
@@ -63,6 +68,7 @@ final class FleetFollower {
         this.sharing = sharing;
         this.failureThreshold = settings.failureThreshold();
         this.probeGrace = settings.callTimeout().plusSeconds(5);
+        this.openDuration = settings.openDuration();
         this.clock = clock;
         this.local = local;
         this.statistics = statistics;
@@ -116,7 +122,8 @@ final class FleetFollower {
                 .filter(entry -> entry.getValue().isCooling() && !isThisInstance(entry.getKey(), entry.getValue()))
                 .map(entry -> entry.getValue().openUntil())
                 .filter(until -> until != null && until.isAfter(now))
-                .max(Instant::compareTo);
+                .max(Instant::compareTo)
+                .map(until -> atMostOpenTimeAhead(until, now));
     }
 
     /**
@@ -137,7 +144,7 @@ final class FleetFollower {
         if (prober.isEmpty()) {
             return Optional.empty();
         }
-        Instant theirTrial = trialAt(prober.get().getValue());
+        Instant theirTrial = atMostOpenTimeAhead(trialAt(prober.get().getValue()), now);
         if (local.isOpen()) {
             Instant ourTrial = now.plus(local.remainingDelay());
             boolean weAreFirst = ourTrial.isBefore(theirTrial)
@@ -250,7 +257,7 @@ final class FleetFollower {
         if (predecessor != null && predecessor.isTripped() && predecessor.startedAt() != null
                 && predecessor.startedAt().isBefore(startedAt) && predecessor.state() == BreakerState.OPEN
                 && predecessor.openUntil() != null && predecessor.openUntil().isAfter(clock.instant())) {
-            inheritedOpenUntil = predecessor.openUntil();
+            inheritedOpenUntil = atMostOpenTimeAhead(predecessor.openUntil(), clock.instant());
             heldSince = startedAt;
             log.warn("Breaker {} starts open, as this instance left it before its restart: next trial at {}", name,
                     predecessor.openUntil());
@@ -265,6 +272,12 @@ final class FleetFollower {
     private boolean recoveredSince(Instant since) {
         BreakerHealth health = cluster;
         return health != null && health.recoveredAt() != null && since != null && health.recoveredAt().isAfter(since);
+    }
+
+    /** {@code until}, or the breaker's open time from {@code now} if that is sooner. */
+    private Instant atMostOpenTimeAhead(Instant until, Instant now) {
+        Instant furthest = now.plus(openDuration);
+        return until.isAfter(furthest) ? furthest : until;
     }
 
     private static Instant trialAt(BreakerHealth.InstanceView view) {

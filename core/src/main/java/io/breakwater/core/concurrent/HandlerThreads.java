@@ -3,6 +3,7 @@ package io.breakwater.core.concurrent;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -33,9 +34,17 @@ public final class HandlerThreads {
         return elastic(size, DaemonThreads.named(name));
     }
 
-    private static ThreadPoolExecutor elastic(int size, ThreadFactory threads) {
+    static ThreadPoolExecutor elastic(int size, ThreadFactory threads) {
         ElasticQueue queue = new ElasticQueue();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, size, IDLE_SECONDS, TimeUnit.SECONDS, queue, threads);
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, size, IDLE_SECONDS, TimeUnit.SECONDS, queue, threads,
+                (task, executor) -> {
+                    // The queue refused it to make the pool add a thread, and another submitter took that room: queue
+                    // it after all (a thread of the full pool takes it), unless the pool is shutting down.
+                    if (executor.isShutdown()) {
+                        throw new RejectedExecutionException("the pool is shut down");
+                    }
+                    queue.force(task);
+                });
         queue.pool = pool;
         return pool;
     }
@@ -58,6 +67,11 @@ public final class HandlerThreads {
                 return false; // no idle thread for it, and room for one more
             }
             return super.offer(task);
+        }
+
+        /** Queues {@code task} whatever the pool's threads. */
+        void force(Runnable task) {
+            super.offer(task);
         }
     }
 

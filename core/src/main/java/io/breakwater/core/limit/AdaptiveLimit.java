@@ -25,6 +25,8 @@ package io.breakwater.core.limit;
  *     made once the calls before the cut are done, tells: if their latency fell with the load, it was queueing, and the limit climbs back a call per round trip while the
  *     latency allows; if not, the answers just got longer, the limit is restored and the longer latency is the new
  *     baseline.</li>
+ * <li><b>Timeouts.</b> A call that outlasted its timeout counts as "too many" at half the calls in flight when it
+ *     started: a server that queues everything past the timeout shows it no other way.</li>
  * </ul>
  * The limit stays between 1 and the ceiling. Not thread-safe: {@link CallLimiter} holds its lock around it. Time is
  * what the caller says it is ({@code nowNanos}), so tests need no clock.
@@ -49,6 +51,11 @@ public final class AdaptiveLimit {
     /** Whether the capacity is one the dependency refused beyond (a 429), not one guessed from queueing. */
     private boolean refusedAtCapacity;
     private int probeRounds = FIRST_PROBE_ROUNDS;
+    /**
+     * Whether that capacity came from timeouts: their verdict comes a whole timeout late, so more calls than it that
+     * have not timed out yet prove nothing, and the probes do not speed up.
+     */
+    private boolean timedOutAtCapacity;
     /** Calls a probe above the capacity adds: one, doubled each time the dependency takes more without a 429. */
     private double probeStep = 1;
     /** A round trip, lately: for one decrease per round trip. */
@@ -132,7 +139,7 @@ public final class AdaptiveLimit {
         if (busiest < limit / 2) {
             return; // the limit was not in use: nothing says it could be higher
         }
-        if (refusedAtCapacity && limit >= capacity + 2 && busiest >= capacity + 2) {
+        if (refusedAtCapacity && !timedOutAtCapacity && limit >= capacity + 2 && busiest >= capacity + 2) {
             // It took more than it refused beyond, and refused none: its capacity grew, or the 429 was about something
             // else (a quota). Probe on, twice as fast each time it takes more again.
             capacity = busiest - 1;
@@ -158,10 +165,20 @@ public final class AdaptiveLimit {
      * @param inFlight calls in flight when it started, itself included
      */
     public void rateLimited(int inFlight, long nowNanos) {
+        tooMany(inFlight - 1, nowNanos);
+        timedOutAtCapacity = false;
+    }
+
+    /**
+     * The dependency showed it takes {@code took} calls at once and no more: the limit comes down below that, once per
+     * round trip however many calls showed it, and probes above it rarely. The same capacity again makes the next
+     * probe wait longer.
+     */
+    private void tooMany(double took, long nowNanos) {
         if (decreased && nowNanos - lastDecreaseNanos < roundNanos()) {
-            return; // the same episode: its other refused calls say nothing new
+            return; // the same episode: its other calls say nothing new
         }
-        double took = Math.max(1, inFlight - 1);
+        took = Math.max(1, took);
         boolean same = refusedAtCapacity && Math.abs(took - capacity) <= Math.max(1, capacity * 0.1);
         probeRounds = same ? Math.min(MAX_PROBE_ROUNDS, probeRounds * 2) : FIRST_PROBE_ROUNDS;
         capacity = took;
@@ -169,6 +186,18 @@ public final class AdaptiveLimit {
         probeStep = 1;
         suspicion = null;
         decrease(Math.min(limit, took) * BACKOFF, nowNanos);
+    }
+
+    /**
+     * A call outlasted its timeout: the surest sign of too many calls at once for a server that queues (and a
+     * timed-out call's latency never reaches a window). Taken as "too many" at half the calls in flight when it
+     * started: the limit comes down below that, once per round trip, and probes above it rarely.
+     *
+     * @param inFlight calls in flight when it started, itself included
+     */
+    public void timedOut(int inFlight, long nowNanos) {
+        tooMany(Math.min(limit, inFlight) / 2, nowNanos);
+        timedOutAtCapacity = true;
     }
 
     /** A window of latencies is full: learn the baseline from it, suspect queueing, or settle a suspicion. */
@@ -198,6 +227,7 @@ public final class AdaptiveLimit {
             suspicion = new Suspicion(nowNanos + (long) average, average, limit, capacity, refusedAtCapacity);
             capacity = Math.max(1, inFlight * baselineRttNanos / average);
             refusedAtCapacity = false;
+            timedOutAtCapacity = false;
             probeRounds = FIRST_PROBE_ROUNDS;
             // Half the calls the window had in flight, at least: a queue would show it in the next window's latency.
             limit = Math.max(1, Math.max(Math.min(limit, inFlight) / 2, Math.min(limit, capacity) * BACKOFF));

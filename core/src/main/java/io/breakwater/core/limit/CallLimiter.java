@@ -136,6 +136,11 @@ public final class CallLimiter {
             end(Outcome.RATE_LIMITED);
         }
 
+        /** It outlasted its timeout: the limit comes down by half. */
+        public void timedOut() {
+            end(Outcome.TIMED_OUT);
+        }
+
         /** It ended in a way that says nothing of the dependency's capacity (it failed, or was never made). */
         public void ignored() {
             end(Outcome.IGNORED);
@@ -165,6 +170,7 @@ public final class CallLimiter {
                         rateLimitedCalls++;
                         limit.rateLimited(inFlightAtStart, now);
                     }
+                    case TIMED_OUT -> limit.timedOut(inFlightAtStart, now);
                     case IGNORED -> { }
                 }
                 if (inFlight < limit.limit()) {
@@ -176,7 +182,7 @@ public final class CallLimiter {
         }
     }
 
-    private enum Outcome { SUCCEEDED, RATE_LIMITED, IGNORED }
+    private enum Outcome { SUCCEEDED, RATE_LIMITED, TIMED_OUT, IGNORED }
 
     @Override
     public String toString() {

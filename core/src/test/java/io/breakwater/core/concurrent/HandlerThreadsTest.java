@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -58,6 +59,41 @@ class HandlerThreadsTest {
             assertThat(most).hasValue(3);
             assertThat(pool.getPoolSize()).isLessThanOrEqualTo(3);
         } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void shouldQueueATaskSubmittedWhileAnotherSubmitterIsAddingTheLastThread() throws Exception {
+        // Found by a hostile review: the queue refused it to make room, the other submitter took the room, and the
+        // pool rejected it. The thread factory holds the first thread's making, so the moment is certain.
+        CountDownLatch making = new CountDownLatch(1);
+        CountDownLatch mayMake = new CountDownLatch(1);
+        AtomicInteger made = new AtomicInteger();
+        ThreadPoolExecutor pool = HandlerThreads.elastic(1, runnable -> {
+            if (made.getAndIncrement() == 0) {
+                making.countDown();
+                try {
+                    mayMake.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            Thread thread = new Thread(runnable, "test-" + made.get());
+            thread.setDaemon(true);
+            return thread;
+        });
+        CountDownLatch ran = new CountDownLatch(2);
+        try {
+            new Thread(() -> pool.execute(ran::countDown)).start();
+            assertThat(making.await(30, TimeUnit.SECONDS)).isTrue();
+
+            pool.execute(ran::countDown);
+            mayMake.countDown();
+
+            assertThat(ran.await(30, TimeUnit.SECONDS)).as("both ran, on the one thread").isTrue();
+        } finally {
+            mayMake.countDown();
             pool.shutdownNow();
         }
     }
