@@ -1,6 +1,7 @@
 package io.breakwater.core.topic;
 
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -10,6 +11,9 @@ import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,26 +67,36 @@ public final class TopicAdmin {
     }
 
     /**
-     * Returns once every partition of the new topics has a leader. An idempotent producer that sends to a partition
-     * in the moment its leader is being set up can have its first requests reordered, and the broker then refuses
-     * the earlier ones as out of sequence (KAFKA-15591): work accepted at start must not meet that.
+     * Returns once every partition of the new topics is served by its leader: the leader's log exists, not merely its
+     * name in the metadata. An idempotent producer that sends to a partition in the moment the broker applies its
+     * creation can have its first two requests reordered: the first fails (not leader yet) and the second, arriving
+     * after, is taken as the producer's first, since Kafka before 4.5 accepts any first sequence on a partition it has
+     * no producer state for; every retry of the first is then out of sequence until its delivery timeout, and its
+     * records are lost (KAFKA-15591, fixed in Kafka 4.5). A describe answers from the metadata cache, which can show
+     * the leader before its log is made; a list of offsets is answered by the leader's log itself.
      */
     private static void awaitLeaders(Admin admin, List<String> topics)
             throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
         while (true) {
             try {
-                boolean led = admin.describeTopics(topics).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                        .values().stream().allMatch(description -> description.partitions().stream()
-                                .allMatch(partition -> partition.leader() != null));
+                Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames()
+                        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                boolean led = described.values().stream().allMatch(description -> description.partitions().stream()
+                        .allMatch(partition -> partition.leader() != null));
                 if (led) {
+                    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                    described.values().forEach(description -> description.partitions().forEach(partition ->
+                            partitions.put(new TopicPartition(description.name(), partition.partition()),
+                                    OffsetSpec.latest())));
+                    admin.listOffsets(partitions).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
                     return;
                 }
             } catch (ExecutionException e) {
-                // Not known to every broker yet: ask again.
+                // Not known to every broker yet, or its log not made yet: ask again.
             }
             if (System.nanoTime() > deadline) {
-                throw new TimeoutException("the new topics have no leader after " + TIMEOUT_SECONDS + " s");
+                throw new TimeoutException("the new topics are not served after " + TIMEOUT_SECONDS + " s");
             }
             TimeUnit.MILLISECONDS.sleep(20);
         }
