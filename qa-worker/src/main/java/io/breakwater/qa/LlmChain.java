@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +81,11 @@ final class LlmChain {
     /** Spreads the callers that waited for one cooldown over a moment, instead of all at its end. */
     private static final long PACE_JITTER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+    private static final Duration FAILOVER_LOG_EVERY = Duration.ofSeconds(10);
+
     private final List<Deployment> deployments;
+    /** When each deployment's failover was last logged at INFO ({@link System#nanoTime}). */
+    private final AtomicLongArray lastFailoverLog;
     private final DependencyGate gate;
 
     LlmChain(List<Deployment> deployments) {
@@ -88,6 +93,10 @@ final class LlmChain {
             throw new IllegalArgumentException("an LLM chain needs at least its primary");
         }
         this.deployments = List.copyOf(deployments);
+        this.lastFailoverLog = new AtomicLongArray(deployments.size());
+        for (int depth = 0; depth < deployments.size(); depth++) {
+            lastFailoverLog.set(depth, System.nanoTime() - FAILOVER_LOG_EVERY.toNanos());
+        }
         this.gate = deployments.size() == 1 ? primary()
                 : DependencyGate.anyOf(primary().name(), deployments.stream().map(Deployment::breaker).toList());
     }
@@ -162,7 +171,7 @@ final class LlmChain {
             try {
                 Answer answer = limited(deployment, depth + 1 < deployments.size(), question, context);
                 return AnsweredBy.LLM.equals(answer.answeredBy().kind())
-                        ? new Answer(answer.text(), answer.sources(), answer.answeredBy().atDepth(depth)) : answer;
+                        ? answer.atDepth(depth) : answer;
             } catch (BreakerOpenException e) {
                 refusal = e;
                 soonest = sooner(soonest, e.remainingOpen());
@@ -178,8 +187,7 @@ final class LlmChain {
                 failed = e;
                 again = sooner(again, e.retryAfter().orElse(Duration.ZERO));
                 if (depth + 1 < deployments.size()) {
-                    log.info("{} failed ({}); asking {}", deployment.breaker().name(), e.getMessage(),
-                            deployments.get(depth + 1).breaker().name());
+                    logFailover(depth, e);
                 }
             }
         }
@@ -222,6 +230,8 @@ final class LlmChain {
         try {
             Answer answer = nextBehind ? breaker.callOnce(call) : breaker.call(call);
             permit.succeeded();
+            // Its quota is running out: the fleet slows down now, rather than meet a 429 later.
+            answer.pause().ifPresent(pause -> breaker.coolFor(pause, "its remaining quota is low"));
             return answer;
         } catch (BreakerOpenException e) {
             if (e.rateLimited()) {
@@ -251,6 +261,24 @@ final class LlmChain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DependencyUnavailableException("interrupted waiting to call " + deployment.breaker().name(), e);
+        }
+    }
+
+    /**
+     * Says that a deployment failed and the next is asked: at INFO once per {@link #FAILOVER_LOG_EVERY} per deployment
+     * (a dead primary with hundreds of questions in flight would write hundreds of lines at once), else at DEBUG.
+     */
+    private void logFailover(int depth, DependencyUnavailableException e) {
+        long now = System.nanoTime();
+        long last = lastFailoverLog.get(depth);
+        boolean loud = now - last >= FAILOVER_LOG_EVERY.toNanos() && lastFailoverLog.compareAndSet(depth, last, now);
+        String from = deployments.get(depth).breaker().name();
+        String to = deployments.get(depth + 1).breaker().name();
+        if (loud) {
+            log.info("{} failed ({}); asking {} (said once per {} s)", from, e.getMessage(), to,
+                    FAILOVER_LOG_EVERY.toSeconds());
+        } else {
+            log.debug("{} failed ({}); asking {}", from, e.getMessage(), to);
         }
     }
 

@@ -170,7 +170,18 @@ final class OpenAiAnswerer implements Answerer {
         }
         List<Source> sources = new ArrayList<>(new LinkedHashSet<>(
                 context.stream().map(passage -> new Source(passage.url(), passage.title())).toList()));
-        return new Answer(text, sources, new AnsweredBy(AnsweredBy.LLM, model));
+        return new Answer(text, sources, new AnsweredBy(AnsweredBy.LLM, model),
+                RemainingQuota.pauseAfter(response.headers(), totalTokens(response.body())));
+    }
+
+    /** The tokens the call took ({@code usage.total_tokens}), or 0 if the body does not say. */
+    private long totalTokens(String body) {
+        try {
+            JsonNode tokens = json.readTree(body).path("usage").path("total_tokens");
+            return tokens.canConvertToLong() ? Math.max(0, tokens.asLong()) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private String contentOf(String body) {

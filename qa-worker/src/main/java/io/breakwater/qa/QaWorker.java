@@ -12,6 +12,7 @@ import io.breakwater.core.config.Settings;
 import io.breakwater.core.limit.CallLimiter;
 import io.breakwater.core.metrics.ProcessMetrics;
 import io.breakwater.core.park.ReplayAdmission;
+import io.breakwater.core.pipeline.LoopSettings;
 import io.breakwater.core.store.QuestionStore;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.core.worker.WorkerContext;
@@ -137,8 +138,11 @@ public final class QaWorker implements AutoCloseable {
             for (int depth = 0; depth < chain.size(); depth++) {
                 LlmSettings llm = chain.get(depth);
                 BreakerPolicy breaker = context.breaker(llmBreakers.get(depth));
-                // Both loops' calls share it: a replayed backlog drains as fast as the deployment takes calls.
-                CallLimiter limiter = new CallLimiter(breaker.name(), worker.concurrency(), System::nanoTime);
+                // Both loops' calls share it: a replayed backlog drains as fast as the deployment takes calls. The
+                // offline answerer computes in this process: more calls at once than a few only cost threads.
+                int ceiling = llm.url().isPresent() ? worker.concurrency()
+                        : Math.min(worker.concurrency(), LoopSettings.DEFAULT_CONCURRENCY);
+                CallLimiter limiter = new CallLimiter(breaker.name(), ceiling, System::nanoTime);
                 deployments.add(new LlmChain.Deployment(breaker, limiter, llm.url().isPresent()
                         ? new OpenAiAnswerer(llm, breaker.settings().callTimeout().plusSeconds(1))
                         : new OfflineAnswerer(), llm.contextTokens()));

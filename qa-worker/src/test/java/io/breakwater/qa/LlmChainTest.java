@@ -208,6 +208,18 @@ class LlmChainTest {
         assertThat(limiter.limit()).as("too many at half of the one call in flight: the least").isEqualTo(1);
     }
 
+    @Test
+    void shouldCoolTheDeploymentDownWhenAnAnswerSaysItsQuotaIsRunningOut() {
+        LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) ->
+                new Answer("Because.", List.of(), new AnsweredBy(AnsweredBy.LLM, "main"),
+                        java.util.Optional.of(Duration.ofSeconds(20))))));
+
+        assertThat(chain.answer("Why?", List.of()).text()).isEqualTo("Because.");
+        assertThat(primary.allowance()).as("the next calls wait").isEqualTo(BreakerPolicy.Allowance.NONE);
+        assertThat(primary.untilTrial()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(20));
+        assertThat(primary.callsByOutcome()).as("no failure").containsEntry("failure", 0L);
+    }
+
     private static CallLimiter limiter(BreakerPolicy breaker) {
         return new CallLimiter(breaker.name(), 64, System::nanoTime);
     }

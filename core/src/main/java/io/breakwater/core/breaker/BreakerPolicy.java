@@ -159,16 +159,34 @@ public final class BreakerPolicy implements DependencyGate {
      * caller's work waits (or goes to another deployment), and is not counted as failed.
      */
     private BreakerOpenException cooled(DependencyCoolingException e) {
-        // A pause asked for never keeps the dependency away longer than a failure would: an endpoint that asks for
-        // hours (or centuries) is tried again after the breaker's open time.
-        // ... and always for a moment: a 429 that asks for no wait (0, a date in the past) must still pace the calls.
-        Duration coolFor = OutsideTime.clamp(e.coolFor(), settings.openDuration());
-        coolFor = coolFor.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : coolFor;
+        Duration coolFor = coolingTime(e.coolFor());
         local.coolingBegan();
         resolver.coolUntil(OutsideTime.plusSaturated(clock.instant(), coolFor));
         statistics.rejected();
         reporter.refresh();
         return BreakerOpenException.cooling(name(), coolFor, "cooling down (" + e.getMessage() + ")", true);
+    }
+
+    /**
+     * Cools down for {@code pause} (clamped as a 429's wait is) after a call that went well: the dependency said its
+     * quota is running out, and the fleet slows down before it has to say 429. Not a failure; calls resume by
+     * themselves when it ends.
+     */
+    public void coolFor(Duration pause, String why) {
+        Duration coolFor = coolingTime(pause);
+        resolver.coolUntil(OutsideTime.plusSaturated(clock.instant(), coolFor));
+        log.debug("Breaker {} cools down for {} ms: {}", name(), coolFor.toMillis(), why);
+        reporter.refresh();
+    }
+
+    /**
+     * A pause asked for never keeps the dependency away longer than a failure would (an endpoint that asks for hours,
+     * or centuries, is tried again after the breaker's open time), and always lasts a moment: a 429 that asks for no
+     * wait (0, a date in the past) must still pace the calls.
+     */
+    private Duration coolingTime(Duration asked) {
+        Duration coolFor = OutsideTime.clamp(asked, settings.openDuration());
+        return coolFor.compareTo(MIN_COOLDOWN) < 0 ? MIN_COOLDOWN : coolFor;
     }
 
     /**
