@@ -1,6 +1,6 @@
 package io.breakwater.bench;
 
-/** How big a run is: {@code FULL} about 10 minutes here, {@code QUICK} under 3, {@code TINY} seconds (the smoke test). */
+/** How big a run is: {@code FULL} about 14 minutes here, {@code QUICK} about 5, {@code TINY} seconds (the smoke test). */
 enum Scale {
     TINY, QUICK, FULL;
 

@@ -14,7 +14,8 @@ import io.breakwater.core.time.OutsideTime;
  * <ul>
  * <li>Nothing left of a quota (no request, or fewer tokens than the last call took): a pause until it resets.</li>
  * <li>Little left (5 % of the limit or less): a pause of the reset time shared among the calls left, so that what
- *     is left spreads evenly until the reset instead of running out at once.</li>
+ *     is left spreads evenly until the reset instead of running out at once; none if that is under 250 ms, the
+ *     shortest a cooldown lasts.</li>
  * <li>Otherwise, or when the headers are missing or unreadable: no pause.</li>
  * </ul>
  * Every figure comes from outside: bounded, and a pause never longer than {@link OutsideTime#MAX_RETRY_AFTER}.
@@ -23,6 +24,8 @@ final class RemainingQuota {
 
     /** The share of a quota at or under which calls are spread until its reset. */
     static final double LOW_SHARE = 0.05;
+    /** The shortest spacing worth a cooldown: what a cooldown lasts at least. */
+    static final Duration MIN_SPREAD = Duration.ofMillis(250);
     private static final int MAX_DIGITS = 18;
 
     private RemainingQuota() {
@@ -57,7 +60,9 @@ final class RemainingQuota {
         if (limit.isEmpty() || remaining.getAsLong() > limit.getAsLong() * LOW_SHARE) {
             return Optional.empty();
         }
-        return Optional.of(reset.get().dividedBy(callsLeft + 1));
+        Duration spread = reset.get().dividedBy(callsLeft + 1);
+        // A cooldown holds every call of the fleet for at least 250 ms: a shorter spacing is no spacing to keep.
+        return spread.compareTo(MIN_SPREAD) < 0 ? Optional.empty() : Optional.of(spread);
     }
 
     /** A whole, non-negative number of at most 18 digits; absent otherwise. */

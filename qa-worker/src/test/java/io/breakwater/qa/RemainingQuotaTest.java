@@ -35,6 +35,13 @@ class RemainingQuotaTest {
     }
 
     @Test
+    void shouldNotPauseForASpacingShorterThanACooldownLasts() {
+        // 500 left of 10,000, resetting in 3 s: 6 ms apart, which a 250 ms cooldown would only slow down
+        assertThat(RemainingQuota.pauseAfter(headers("x-ratelimit-limit-requests", "10000",
+                "x-ratelimit-remaining-requests", "500", "x-ratelimit-reset-requests", "3s"), 0)).isEmpty();
+    }
+
+    @Test
     void shouldCountTokensInCallsOfTheSizeOfTheLastOne() {
         // 1,500 tokens left of 200,000, calls of 1,000: one call left, so until the reset shared by two
         assertThat(RemainingQuota.pauseAfter(headers("x-ratelimit-limit-tokens", "200000",
