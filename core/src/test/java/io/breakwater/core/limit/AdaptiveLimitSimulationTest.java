@@ -57,7 +57,7 @@ class AdaptiveLimitSimulationTest {
     private static Result simulate(int capacity, int ceiling, int rounds, boolean queues) {
         long[] now = {0};
         CallLimiter limiter = new CallLimiter("llm_service", ceiling, () -> now[0]);
-        PriorityQueue<Event> events = new PriorityQueue<>();
+        PriorityQueue<SimulatedCall> events = new PriorityQueue<>();
         long end = rounds * LATENCY;
         int active = 0;
         long answered = 0;
@@ -68,21 +68,21 @@ class AdaptiveLimitSimulationTest {
             // Callers take every permit there is, unless the deployment is cooling down.
             if (now[0] >= coolingUntil) {
                 Optional<CallLimiter.Permit> permit;
-                while ((permit = acquire(limiter)).isPresent()) {
+                while ((permit = SimulatedCall.take(limiter)).isPresent()) {
                     maxInFlight = Math.max(maxInFlight, limiter.inFlight());
                     if (queues) {
                         active++;
-                        events.add(new Event(now[0] + LATENCY * Math.max(capacity, active) / capacity, permit.get(),
+                        events.add(new SimulatedCall(now[0] + LATENCY * Math.max(capacity, active) / capacity, permit.get(),
                                 true));
                     } else if (active < capacity) {
                         active++;
-                        events.add(new Event(now[0] + LATENCY, permit.get(), true));
+                        events.add(new SimulatedCall(now[0] + LATENCY, permit.get(), true));
                     } else {
-                        events.add(new Event(now[0] + REFUSAL, permit.get(), false));
+                        events.add(new SimulatedCall(now[0] + REFUSAL, permit.get(), false));
                     }
                 }
             }
-            Event next = events.poll();
+            SimulatedCall next = events.poll();
             long wake = next == null ? coolingUntil : next.at();
             if (next != null && now[0] < coolingUntil && coolingUntil < next.at()) {
                 events.add(next);
@@ -106,21 +106,6 @@ class AdaptiveLimitSimulationTest {
         double capacityAnswers = (double) capacity * end / LATENCY;
         return new Result(answered / capacityAnswers, refused, (double) refused / (answered + refused),
                 limiter.limit(), maxInFlight);
-    }
-
-    private static Optional<CallLimiter.Permit> acquire(CallLimiter limiter) {
-        try {
-            return limiter.acquire(Duration.ZERO);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private record Event(long at, CallLimiter.Permit permit, boolean answered) implements Comparable<Event> {
-        @Override
-        public int compareTo(Event other) {
-            return Long.compare(at, other.at);
-        }
     }
 
     private record Result(double goodput, long refused, double refusedShare, int finalLimit, int maxInFlight) {

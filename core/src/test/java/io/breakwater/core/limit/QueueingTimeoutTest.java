@@ -24,20 +24,20 @@ class QueueingTimeoutTest {
         int capacity = 2;
         long[] now = {0};
         CallLimiter limiter = new CallLimiter("llm_service", 512, () -> now[0]);
-        PriorityQueue<Event> events = new PriorityQueue<>();
+        PriorityQueue<SimulatedCall> events = new PriorityQueue<>();
         long end = 400 * SERVICE;
         int active = 0;
         long answered = 0;
         long timedOut = 0;
         while (now[0] < end) {
             Optional<CallLimiter.Permit> permit;
-            while ((permit = acquire(limiter)).isPresent()) {
+            while ((permit = SimulatedCall.take(limiter)).isPresent()) {
                 active++;
                 long latency = SERVICE * Math.max(capacity, active) / capacity;
-                events.add(latency <= TIMEOUT ? new Event(now[0] + latency, permit.get(), true)
-                        : new Event(now[0] + TIMEOUT, permit.get(), false));
+                events.add(latency <= TIMEOUT ? new SimulatedCall(now[0] + latency, permit.get(), true)
+                        : new SimulatedCall(now[0] + TIMEOUT, permit.get(), false));
             }
-            Event next = events.poll();
+            SimulatedCall next = events.poll();
             now[0] = next.at();
             active--; // optimistic: the server drops a call its client gave up on
             boolean measured = now[0] > end / 2; // after warm-up
@@ -53,20 +53,5 @@ class QueueingTimeoutTest {
         assertThat((double) timedOut / (answered + timedOut))
                 .as("share of calls timing out in the second half (limit now %d)", limiter.limit())
                 .isLessThanOrEqualTo(0.1);
-    }
-
-    private static Optional<CallLimiter.Permit> acquire(CallLimiter limiter) {
-        try {
-            return limiter.acquire(Duration.ZERO);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private record Event(long at, CallLimiter.Permit permit, boolean answered) implements Comparable<Event> {
-        @Override
-        public int compareTo(Event other) {
-            return Long.compare(at, other.at);
-        }
     }
 }
