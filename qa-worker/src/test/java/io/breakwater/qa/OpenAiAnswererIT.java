@@ -80,7 +80,7 @@ class OpenAiAnswererIT {
 
         assertThatThrownBy(() -> answerer.answer("Q?", List.of()))
                 .isInstanceOf(DependencyRejectedException.class)
-                .hasMessage("the LLM rejected the request with HTTP 400: context length exceeded");
+                .hasMessage("the LLM rejected the request with HTTP 400: unsupported value: temperature");
     }
 
     @Test

@@ -395,7 +395,7 @@ class QaWorkerIT extends QaWorkerTesting {
 
         AnswerEvent answer = answers(1).get(0);
         assertThat(answer.status()).isEqualTo(QuestionStatus.FAILED);
-        assertThat(answer.reason()).isEqualTo("the LLM rejected the request with HTTP 400: context length exceeded");
+        assertThat(answer.reason()).isEqualTo("the LLM rejected the request with HTTP 400: unsupported value: temperature");
         assertThat(worker.llmBreaker().breaker().isClosed()).isTrue();
         assertThat(llm.calls()).isEqualTo(1);
     }

@@ -310,7 +310,7 @@ public final class LlmDouble implements AutoCloseable {
                     exchange.getResponseHeaders().add("Retry-After", retryAfter);
                     respond(exchange, 429, "{\"error\":{\"message\":\"rate limit reached\"}}");
                 }
-                case REJECT_400 -> respond(exchange, 400, "{\"error\":{\"message\":\"context length exceeded\"}}");
+                case REJECT_400 -> respond(exchange, 400, "{\"error\":{\"message\":\"unsupported value: temperature\"}}");
                 case MALFORMED -> respond(exchange, 200, "<html>gateway says hello</html>");
                 case HANG -> {
                     awaitQuietly(held);
