@@ -13,6 +13,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -212,9 +215,9 @@ final class OpenAiAnswerer implements Answerer {
         return code.equals("context_length_exceeded") || TOO_LONG.matcher(words).find();
     }
 
-    private static final java.util.regex.Pattern TOO_LONG = java.util.regex.Pattern.compile(
+    private static final Pattern TOO_LONG = Pattern.compile(
             "context (length|window|size)|maximum context|too many tokens|prompt is too long",
-            java.util.regex.Pattern.CASE_INSENSITIVE);
+            Pattern.CASE_INSENSITIVE);
 
     /** The error's message when the body is an OpenAI error object, else the start of the body. */
     private String errorText(String body) {
@@ -249,7 +252,7 @@ final class OpenAiAnswerer implements Answerer {
         if (retryAfter.isPresent()) {
             return retryAfter;
         }
-        return java.util.stream.Stream.of("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
+        return Stream.of("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
                 .map(header -> response.headers().firstValue(header).flatMap(OpenAiAnswerer::resetIn))
                 .flatMap(Optional::stream).max(Duration::compareTo);
     }
@@ -265,7 +268,7 @@ final class OpenAiAnswerer implements Answerer {
 
     /** OpenAI's reset times: hours, minutes, seconds and milliseconds, such as {@code 1m30.5s} or {@code 250ms}. */
     static Optional<Duration> resetIn(String value) {
-        java.util.regex.Matcher reset = RESET.matcher(value.strip());
+        Matcher reset = RESET.matcher(value.strip());
         if (value.isBlank() || value.length() > 32 || !reset.matches()) {
             return Optional.empty();
         }
@@ -278,7 +281,7 @@ final class OpenAiAnswerer implements Answerer {
         return Optional.of(wait);
     }
 
-    private static final java.util.regex.Pattern RESET = java.util.regex.Pattern.compile(
+    private static final Pattern RESET = Pattern.compile(
             "(?:(\\d{1,4})h)?(?:(\\d{1,4})m(?!s))?(?:(\\d{1,6}(?:\\.\\d{1,6})?)s)?(?:(\\d{1,6}(?:\\.\\d{1,6})?)ms)?");
 
     private static String snippet(String text) {

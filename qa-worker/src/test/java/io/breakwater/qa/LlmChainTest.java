@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -200,7 +202,7 @@ class LlmChainTest {
                 Duration.ofMillis(50), 0, Duration.ofMillis(1), Duration.ofMillis(2)));
         CallLimiter limiter = limiter(slow);
         LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(slow, limiter, (question, context) -> {
-            new java.util.concurrent.CountDownLatch(1).await(); // until the timeout interrupts it
+            new CountDownLatch(1).await(); // until the timeout interrupts it
             throw new AssertionError("not reached");
         })));
 
@@ -212,7 +214,7 @@ class LlmChainTest {
     void shouldCoolTheDeploymentDownWhenAnAnswerSaysItsQuotaIsRunningOut() {
         LlmChain chain = new LlmChain(List.of(new LlmChain.Deployment(primary, (question, context) ->
                 new Answer("Because.", List.of(), new AnsweredBy(AnsweredBy.LLM, "main"),
-                        java.util.Optional.of(Duration.ofSeconds(20))))));
+                        Optional.of(Duration.ofSeconds(20))))));
 
         assertThat(chain.answer("Why?", List.of()).text()).isEqualTo("Because.");
         assertThat(primary.allowance()).as("the next calls wait").isEqualTo(BreakerPolicy.Allowance.NONE);
