@@ -3,6 +3,7 @@ package io.breakwater.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,6 +27,7 @@ import io.breakwater.core.topic.TopicAdmin;
 import io.breakwater.core.topic.Topics;
 import io.breakwater.embedded.EmbeddedKafkaBroker;
 import io.breakwater.embedded.EmbeddedMongo;
+import io.breakwater.qa.QaWorker;
 
 /**
  * One embedded broker and MongoDB wire server for a whole benchmark run, so that every figure and its baseline are
@@ -126,6 +128,20 @@ final class BenchCluster implements AutoCloseable {
         if (!pending.isEmpty()) {
             throw new IllegalStateException("could not publish " + pending.size() + " of " + count
                     + " questions to measure after " + PUBLISH_ATTEMPTS + " attempts: " + last, last);
+        }
+    }
+
+    /**
+     * A fresh run named {@code name} ({@code extra} on top of its settings): {@code count} questions published before
+     * a QA worker starts, and how many answers a second it gives, counted from its first answer to its last.
+     */
+    double answeringRate(String name, Map<String, String> extra, int count, Duration patience) throws Exception {
+        Settings settings = run(name, extra);
+        publishQuestions(settings, name, count);
+        try (OutputWatcher answers = OutputWatcher.start(bootstrapServers(), Topics.from(settings).answers().name());
+             QaWorker worker = QaWorker.start(settings, error -> { })) {
+            answers.await(count, patience);
+            return answers.ratePerSecond();
         }
     }
 

@@ -85,14 +85,8 @@ final class LlmBenchmark {
 
     /** Answers per second for a backlog published before the worker starts. */
     private double answering(LlmDouble llm, int slots) throws Exception {
-        Settings settings = cluster.run("llm-" + slots, Map.of("llm.url", llm.baseUrl(), "llm.model", "bench"));
-        Topics topics = Topics.from(settings);
-        cluster.publishQuestions(settings, "g", questions);
-        try (OutputWatcher answers = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
-             QaWorker worker = QaWorker.start(settings, error -> { })) {
-            answers.await(questions, PATIENCE);
-            return answers.ratePerSecond();
-        }
+        return cluster.answeringRate("llm-" + slots, Map.of("llm.url", llm.baseUrl(), "llm.model", "bench"),
+                questions, PATIENCE);
     }
 
     /**

@@ -98,14 +98,7 @@ final class PipelineBenchmark {
 
     /** The QA worker's throughput answering {@code count} questions published before it starts. */
     private double answering(int count, Map<String, String> extra) throws Exception {
-        Settings settings = cluster.run("answer", extra);
-        Topics topics = Topics.from(settings);
-        cluster.publishQuestions(settings, "a", count);
-        try (OutputWatcher watcher = OutputWatcher.start(cluster.bootstrapServers(), topics.answers().name());
-             QaWorker worker = QaWorker.start(settings, error -> { })) {
-            watcher.await(count, PATIENCE);
-            return watcher.ratePerSecond();
-        }
+        return cluster.answeringRate("answer", extra, count, PATIENCE);
     }
 
     /** The bare loop's latency at a steady load, measured as the park latency is. */
