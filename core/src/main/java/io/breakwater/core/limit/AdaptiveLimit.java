@@ -48,14 +48,9 @@ public final class AdaptiveLimit {
     private double limit;
     /** Calls at once the dependency took when it last said "too many" (or queued); 0 while unknown. */
     private double capacity;
-    /** Whether the capacity is one the dependency refused beyond (a 429), not one guessed from queueing. */
-    private boolean refusedAtCapacity;
+    /** What the capacity was learnt from. */
+    private Evidence evidence = Evidence.NONE;
     private int probeRounds = FIRST_PROBE_ROUNDS;
-    /**
-     * Whether that capacity came from timeouts: their verdict comes a whole timeout late, so more calls than it that
-     * have not timed out yet prove nothing, and the probes do not speed up.
-     */
-    private boolean timedOutAtCapacity;
     /** Calls a probe above the capacity adds: one, doubled each time the dependency takes more without a 429. */
     private double probeStep = 1;
     /** A round trip, lately: for one decrease per round trip. */
@@ -76,9 +71,24 @@ public final class AdaptiveLimit {
     /** A cut on suspicion of queueing, which the next window confirms or undoes; null when none is pending. */
     private Suspicion suspicion;
 
+    /** What a capacity was learnt from, which decides how the limit probes above it. */
+    private enum Evidence {
+        /** Nothing yet: slow start. */
+        NONE,
+        /** A 429: probe rarely, and faster each time it is taken past without one. */
+        REFUSED,
+        /**
+         * Timeouts: probe rarely; their verdict comes a whole timeout late, so more calls than it that have not timed
+         * out yet prove nothing, and the probes do not speed up.
+         */
+        TIMED_OUT,
+        /** Queueing, guessed from latency: climb a call per round trip while the latency allows. */
+        QUEUEING
+    }
+
     /** What a cut for queueing changed, to undo it if the next window shows no queueing. */
     private record Suspicion(long testFromNanos, double rttBefore, double limitBefore, double capacityBefore,
-                             boolean refusedBefore) {
+                             Evidence evidenceBefore) {
     }
 
     /**
@@ -139,14 +149,14 @@ public final class AdaptiveLimit {
         if (busiest < limit / 2) {
             return; // the limit was not in use: nothing says it could be higher
         }
-        if (refusedAtCapacity && !timedOutAtCapacity && limit >= capacity + 2 && busiest >= capacity + 2) {
+        if (evidence == Evidence.REFUSED && limit >= capacity + 2 && busiest >= capacity + 2) {
             // It took more than it refused beyond, and refused none: its capacity grew, or the 429 was about something
             // else (a quota). Probe on, twice as fast each time it takes more again.
             capacity = busiest - 1;
             probeStep = Math.min(probeStep * 2, Math.max(1, capacity));
             probeRounds = FIRST_PROBE_ROUNDS;
         }
-        if (capacity == 0) {
+        if (evidence == Evidence.NONE) {
             limit += 1;
         } else if (limit < capacity) {
             limit += Math.max(1, (capacity - limit) / 2) / limit;
@@ -154,7 +164,7 @@ public final class AdaptiveLimit {
         } else {
             // Above a capacity the dependency refused beyond, probe rarely; above one guessed from queueing, climb by
             // a call each round trip while the latency allows.
-            limit += refusedAtCapacity ? probeStep / (limit * probeRounds) : 1 / limit;
+            limit += evidence == Evidence.QUEUEING ? 1 / limit : probeStep / (limit * probeRounds);
         }
         limit = Math.min(limit, ceiling);
     }
@@ -165,8 +175,7 @@ public final class AdaptiveLimit {
      * @param inFlight calls in flight when it started, itself included
      */
     public void rateLimited(int inFlight, long nowNanos) {
-        tooMany(inFlight - 1, nowNanos);
-        timedOutAtCapacity = false;
+        tooMany(inFlight - 1, Evidence.REFUSED, nowNanos);
     }
 
     /**
@@ -174,15 +183,16 @@ public final class AdaptiveLimit {
      * round trip however many calls showed it, and probes above it rarely. The same capacity again makes the next
      * probe wait longer.
      */
-    private void tooMany(double took, long nowNanos) {
+    private void tooMany(double took, Evidence from, long nowNanos) {
         if (decreased && nowNanos - lastDecreaseNanos < roundNanos()) {
             return; // the same episode: its other calls say nothing new
         }
         took = Math.max(1, took);
-        boolean same = refusedAtCapacity && Math.abs(took - capacity) <= Math.max(1, capacity * 0.1);
+        boolean same = (evidence == Evidence.REFUSED || evidence == Evidence.TIMED_OUT)
+                && Math.abs(took - capacity) <= Math.max(1, capacity * 0.1);
         probeRounds = same ? Math.min(MAX_PROBE_ROUNDS, probeRounds * 2) : FIRST_PROBE_ROUNDS;
         capacity = took;
-        refusedAtCapacity = true;
+        evidence = from;
         probeStep = 1;
         suspicion = null;
         decrease(Math.min(limit, took) * BACKOFF, nowNanos);
@@ -196,8 +206,7 @@ public final class AdaptiveLimit {
      * @param inFlight calls in flight when it started, itself included
      */
     public void timedOut(int inFlight, long nowNanos) {
-        tooMany(Math.min(limit, inFlight) / 2, nowNanos);
-        timedOutAtCapacity = true;
+        tooMany(Math.min(limit, inFlight) / 2, Evidence.TIMED_OUT, nowNanos);
     }
 
     /** A window of latencies is full: learn the baseline from it, suspect queueing, or settle a suspicion. */
@@ -214,7 +223,7 @@ public final class AdaptiveLimit {
                 // Fewer calls took as long: the answers got longer. Undo the cut; this latency is the new normal.
                 limit = Math.max(limit, pending.limitBefore());
                 capacity = pending.capacityBefore();
-                refusedAtCapacity = pending.refusedBefore();
+                evidence = pending.evidenceBefore();
                 baselineRttNanos = average;
             }
             return;
@@ -224,10 +233,9 @@ public final class AdaptiveLimit {
             return;
         }
         if (average > QUEUEING_TOLERANCE * baselineRttNanos) {
-            suspicion = new Suspicion(nowNanos + (long) average, average, limit, capacity, refusedAtCapacity);
+            suspicion = new Suspicion(nowNanos + (long) average, average, limit, capacity, evidence);
             capacity = Math.max(1, inFlight * baselineRttNanos / average);
-            refusedAtCapacity = false;
-            timedOutAtCapacity = false;
+            evidence = Evidence.QUEUEING;
             probeRounds = FIRST_PROBE_ROUNDS;
             // Half the calls the window had in flight, at least: a queue would show it in the next window's latency.
             limit = Math.max(1, Math.max(Math.min(limit, inFlight) / 2, Math.min(limit, capacity) * BACKOFF));
