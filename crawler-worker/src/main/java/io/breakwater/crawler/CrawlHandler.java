@@ -92,17 +92,18 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
         }
         BreakerPolicy breaker = breakers.forHost(CrawlUrl.host(job.url()));
         // The politeness wait is not the host's fault: it happens before, never inside, its breaker's timeout.
-        Optional<Duration> later = fetcher.awaitTurn(job.url());
-        if (later.isPresent()) {
-            return park(record, job, new Parking.Failure(breaker.name(), false, new PolitenessDeferral(
-                    CrawlUrl.host(job.url()) + "'s next turn is in " + later.get().toMillis() + " ms (politeness or its"
-                            + " Crawl-delay)"), later.get()));
+        PageFetcher.Turn turn = fetcher.awaitTurn(job.url());
+        if (turn.later().isPresent()) {
+            return deferred(record, job, breaker, turn.later().get());
         }
         FetchResult result;
         try {
-            result = breaker.call(() -> fetcher.fetch(job.url()));
+            result = breaker.call(() -> fetcher.fetch(job.url(), turn.gap()));
         } catch (BreakerOpenException | DependencyUnavailableException e) {
             return park(record, job, Parking.Failure.of(breaker, e));
+        }
+        if (result instanceof FetchResult.Deferred deferred) {
+            return deferred(record, job, breaker, deferred.until());
         }
         if (result instanceof FetchResult.Fetched fetched) {
             try {
@@ -115,6 +116,13 @@ final class CrawlHandler implements RecordHandler<CrawlHandler.Outcome> {
             return ended(job, CrawlStatus.SKIPPED, skipped.detail(), skipped.reason());
         }
         return ended(job, CrawlStatus.FAILED, ((FetchResult.Failed) result).reason(), null);
+    }
+
+    /** Parks a job until its host's next turn: waiting one's turn is neither the site's fault nor a failed attempt. */
+    private Outcome deferred(ConsumerRecord<byte[], byte[]> record, CrawlJob job, BreakerPolicy breaker, Duration wait) {
+        return park(record, job, new Parking.Failure(breaker.name(), false, new PolitenessDeferral(
+                CrawlUrl.host(job.url()) + "'s next turn is in " + wait.toMillis() + " ms (politeness or its"
+                        + " Crawl-delay)"), wait));
     }
 
     /**

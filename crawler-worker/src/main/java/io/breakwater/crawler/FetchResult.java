@@ -1,5 +1,7 @@
 package io.breakwater.crawler;
 
+import java.time.Duration;
+
 /** How fetching one URL ended, short of the host being unreachable (which throws, for its breaker). */
 sealed interface FetchResult {
 
@@ -29,5 +31,14 @@ sealed interface FetchResult {
      * @param reason for people
      */
     record Failed(String reason) implements FetchResult {
+    }
+
+    /**
+     * Not fetched yet: the host's robots.txt, read for this fetch, asks for a longer gap between requests than the
+     * one its turn was given under, and its last request went out less than that gap ago.
+     *
+     * @param until how long until the host's next request may go out
+     */
+    record Deferred(Duration until) implements FetchResult {
     }
 }

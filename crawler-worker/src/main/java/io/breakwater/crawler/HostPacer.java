@@ -89,10 +89,38 @@ final class HostPacer {
     void sending(String host, Duration gap) {
         Next next = turns.get(host.toLowerCase(Locale.ROOT), ignored -> new Next(nanoTime.getAsLong()));
         synchronized (next) {
-            long earliest = OutsideTime.plusNanosSaturated(nanoTime.getAsLong(), gap);
-            if (earliest - next.nanos > 0) {
-                next.nanos = earliest;
+            sent(next, gap);
+        }
+    }
+
+    /**
+     * For a turn granted under a shorter gap than {@code gap}, learnt since (a first contact, whose robots.txt came
+     * with a Crawl-delay): the request may go out now only if the host's last one went out at least {@code gap}
+     * ago, and then it is marked as going out. Does not wait.
+     *
+     * @return empty if the request may go out now; how long until it may otherwise
+     */
+    Optional<Duration> claim(String host, Duration gap) {
+        Next next = turns.get(host.toLowerCase(Locale.ROOT), ignored -> new Next(nanoTime.getAsLong()));
+        synchronized (next) {
+            if (next.sent) {
+                long wait = OutsideTime.plusNanosSaturated(next.lastSentNanos, gap) - nanoTime.getAsLong();
+                if (wait > 0) {
+                    return Optional.of(Duration.ofNanos(wait));
+                }
             }
+            sent(next, gap);
+            return Optional.empty();
+        }
+    }
+
+    private void sent(Next next, Duration gap) {
+        long now = nanoTime.getAsLong();
+        next.sent = true;
+        next.lastSentNanos = now;
+        long earliest = OutsideTime.plusNanosSaturated(now, gap);
+        if (earliest - next.nanos > 0) {
+            next.nanos = earliest;
         }
     }
 
@@ -104,6 +132,8 @@ final class HostPacer {
 
     private static final class Next {
         private long nanos;
+        private boolean sent;
+        private long lastSentNanos;
 
         Next(long nanos) {
             this.nanos = nanos;

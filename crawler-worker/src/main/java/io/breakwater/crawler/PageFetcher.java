@@ -52,15 +52,24 @@ final class PageFetcher {
     }
 
     /**
+     * A host's turn.
+     *
+     * @param later empty once it is this caller's turn; how long until the host's next turn if that is further
+     *     away, and nothing was reserved: the caller should set the job aside for that long instead of holding a
+     *     thread
+     * @param gap the gap between the host's requests that the turn was reserved under
+     */
+    record Turn(Optional<Duration> later, Duration gap) {
+    }
+
+    /**
      * Waits, outside any breaker, for the turn of {@code url}'s host (the politeness gap, or a longer Crawl-delay
      * from its robots.txt, if that is in hand) when it is at most {@link HostPacer#MAX_TURN_WAIT} away.
-     *
-     * @return empty once it is this caller's turn; how long until the host's next turn if that is further away,
-     *     and nothing was reserved: the caller should set the job aside for that long instead of holding a thread
      */
-    Optional<Duration> awaitTurn(String url) throws InterruptedException {
+    Turn awaitTurn(String url) throws InterruptedException {
         URI uri = URI.create(url);
-        return pacer.awaitTurn(uri.getHost(), max(settings.politeness(), robots.knownCrawlDelay(uri)));
+        Duration gap = max(settings.politeness(), robots.knownCrawlDelay(uri));
+        return new Turn(pacer.awaitTurn(uri.getHost(), gap), gap);
     }
 
     /**
@@ -68,9 +77,12 @@ final class PageFetcher {
      * are followed at once too, and push each host's next turn back by its gap.
      *
      * @param url a normalized http(s) URL
+     * @param turnGap the gap {@code url}'s turn was reserved under ({@link Turn#gap}): should robots.txt, read only
+     *     now, ask for a longer Crawl-delay, the request waits until that long after the host's last one
+     * @return {@link FetchResult.Deferred} if it must wait so
      * @throws DependencyUnavailableException if the host did not answer, or answered that it is in trouble
      */
-    FetchResult fetch(String url) {
+    FetchResult fetch(String url, Duration turnGap) {
         String current = url;
         for (int redirects = 0; ; redirects++) {
             URI uri = URI.create(current);
@@ -85,6 +97,17 @@ final class PageFetcher {
             }
             if (!robots.allows(uri)) {
                 return new FetchResult.Skipped("robots", "robots.txt of " + uri.getHost() + " disallows " + uri.getRawPath());
+            }
+            if (redirects == 0) {
+                // Jobs for a host first seen were given turns before its robots.txt was read: a Crawl-delay it asks
+                // for holds from its first request on, theirs too, not from the turns reserved after it was read.
+                Duration gap = max(settings.politeness(), robots.crawlDelay(uri));
+                if (gap.compareTo(turnGap) > 0) {
+                    Optional<Duration> early = pacer.claim(uri.getHost(), gap);
+                    if (early.isPresent()) {
+                        return new FetchResult.Deferred(early.get());
+                    }
+                }
             }
             HttpResponse<InputStream> response = send(uri);
             try (InputStream body = response.body()) {

@@ -3,6 +3,7 @@ package io.breakwater.crawler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,27 @@ class HostPacerTest {
         pacer.sending("example.org", Duration.ofSeconds(30));
 
         assertThat(pacer.reserve("example.org", Duration.ZERO, HostPacer.MAX_TURN_WAIT).granted()).isFalse();
+    }
+
+    @Test
+    void shouldHoldTurnsGivenBeforeACrawlDelayWasKnownUntilThatLongAfterTheHostsLastRequest() {
+        Duration politeness = Duration.ofSeconds(1);
+        Duration crawlDelay = Duration.ofSeconds(30);
+        HostPacer.Turn first = pacer.reserve("new.example.org", politeness, HostPacer.MAX_TURN_WAIT);
+        HostPacer.Turn second = pacer.reserve("new.example.org", politeness, HostPacer.MAX_TURN_WAIT);
+
+        Optional<Duration> firstGoes = pacer.claim("new.example.org", crawlDelay);
+        nanos.addAndGet(politeness.toNanos());
+        Optional<Duration> secondWaits = pacer.claim("new.example.org", crawlDelay);
+        nanos.addAndGet(Duration.ofSeconds(29).toNanos());
+        Optional<Duration> secondGoes = pacer.claim("new.example.org", crawlDelay);
+
+        assertThat(first.granted() && second.granted()).as("both were given turns a second apart").isTrue();
+        assertThat(firstGoes).as("nothing went out before the first").isEmpty();
+        assertThat(secondWaits).contains(Duration.ofSeconds(29));
+        assertThat(secondGoes).isEmpty();
+        assertThat(pacer.reserve("new.example.org", crawlDelay, HostPacer.MAX_TURN_WAIT))
+                .as("the turn after the second is a Crawl-delay later").isEqualTo(new HostPacer.Turn(false, crawlDelay));
     }
 
     @Test

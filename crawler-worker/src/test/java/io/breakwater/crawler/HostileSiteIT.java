@@ -133,6 +133,31 @@ class HostileSiteIT {
     }
 
     @Test
+    void shouldKeepACrawlDelayFromTheFirstRequestToAHostWhoseJobsCameBeforeItsRobotsTxtWasRead(EmbeddedServers servers) {
+        // Slow, so that every job has had its turn (the politeness gap is 0 here) before the Crawl-delay is known.
+        site.slowRobotsTxt("User-agent: *\nCrawl-delay: 30\n", Duration.ofSeconds(1));
+        startWorker(servers, Map.of());
+        List<String> urls = List.of(site.url("/index.html"), site.url("/second.html"), site.url("/notes.txt"));
+
+        Map<String, String> records = new LinkedHashMap<>();
+        urls.forEach(url -> records.put(url, new String(EventJson.encode(new CrawlJob(url, 0, null)),
+                StandardCharsets.UTF_8)));
+        probe.publishAll(topics.crawlJobs().name(), records);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> urls.stream().allMatch(url -> store.findJob(
+                new CrawlJob(url, 0, null).id()).map(job -> job.status() == CrawlStatus.FETCHED
+                        || job.status() == CrawlStatus.PARKED).orElse(false)));
+        long fetched = urls.stream().filter(url -> store.findJob(new CrawlJob(url, 0, null).id()).orElseThrow()
+                .status() == CrawlStatus.FETCHED).count();
+        assertThat(fetched).as("one request in the first 30 s, though all three had turns at once").isEqualTo(1);
+        assertThat(site.requests("/index.html") + site.requests("/second.html") + site.requests("/notes.txt"))
+                .isEqualTo(1);
+        urls.stream().map(url -> store.findJob(new CrawlJob(url, 0, null).id()).orElseThrow())
+                .filter(job -> job.status() == CrawlStatus.PARKED)
+                .forEach(job -> assertThat(job.reason()).contains("Crawl-delay"));
+    }
+
+    @Test
     void shouldKeepCrawlerSeriesOnMetricsBoundedAfterThreeHundredUnknownHosts(EmbeddedServers servers) {
         startWorker(servers, Map.of());
         List<String> urls = new ArrayList<>();

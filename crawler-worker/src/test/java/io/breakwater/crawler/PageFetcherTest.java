@@ -39,7 +39,7 @@ class PageFetcherTest {
 
     @Test
     void shouldFetchAPageWithItsTypeAndCharset() {
-        FetchResult result = fetcher.fetch(site.url("/index.html"));
+        FetchResult result = fetcher.fetch(site.url("/index.html"), Duration.ZERO);
 
         assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, page -> {
             assertThat(page.finalUrl()).isEqualTo(site.url("/index.html"));
@@ -51,13 +51,13 @@ class PageFetcherTest {
 
     @Test
     void shouldFollowARedirectAndSayWhereThePageWasFound() {
-        assertThat(fetcher.fetch(site.url("/moved"))).isInstanceOfSatisfying(FetchResult.Fetched.class,
+        assertThat(fetcher.fetch(site.url("/moved"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Fetched.class,
                 page -> assertThat(page.finalUrl()).isEqualTo(site.url("/index.html")));
     }
 
     @Test
     void shouldGiveUpOnARedirectLoop() {
-        assertThat(fetcher.fetch(site.url("/loop-a"))).isInstanceOfSatisfying(FetchResult.Failed.class,
+        assertThat(fetcher.fetch(site.url("/loop-a"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Failed.class,
                 failed -> assertThat(failed.reason()).contains("more than 5 redirects"));
     }
 
@@ -66,12 +66,12 @@ class PageFetcherTest {
         PageFetcher fresh = fetcher(Set.of("127.0.0.1"), Map.of("crawler.politeness.seconds", "0"));
         int robotsBefore = site.requests("/robots.txt");
 
-        assertThat(fresh.fetch(site.url("/private/secret.html"))).isInstanceOfSatisfying(FetchResult.Skipped.class,
+        assertThat(fresh.fetch(site.url("/private/secret.html"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Skipped.class,
                 skipped -> {
                     assertThat(skipped.reason()).isEqualTo("robots");
                     assertThat(skipped.detail()).contains("disallows /private/secret.html");
                 });
-        fresh.fetch(site.url("/second.html"));
+        fresh.fetch(site.url("/second.html"), Duration.ZERO);
 
         assertThat(site.requests("/private/secret.html")).isZero();
         assertThat(site.requests("/robots.txt") - robotsBefore).isEqualTo(1);
@@ -79,38 +79,38 @@ class PageFetcherTest {
 
     @Test
     void shouldSkipPagesOverTheSizeLimitWhetherOrNotTheyAnnounceTheirLength() {
-        assertThat(fetcher.fetch(site.url("/big.html"))).isInstanceOfSatisfying(FetchResult.Skipped.class,
+        assertThat(fetcher.fetch(site.url("/big.html"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Skipped.class,
                 skipped -> assertThat(skipped.reason()).isEqualTo("size"));
-        assertThat(fetcher.fetch(site.url("/big-stream.html"))).isInstanceOfSatisfying(FetchResult.Skipped.class,
+        assertThat(fetcher.fetch(site.url("/big-stream.html"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Skipped.class,
                 skipped -> assertThat(skipped.detail()).contains("more than 2097152 bytes"));
     }
 
     @Test
     void shouldSkipWhatIsNotHtmlOrText() {
-        assertThat(fetcher.fetch(site.url("/image.png"))).isInstanceOfSatisfying(FetchResult.Skipped.class,
+        assertThat(fetcher.fetch(site.url("/image.png"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Skipped.class,
                 skipped -> {
                     assertThat(skipped.reason()).isEqualTo("type");
                     assertThat(skipped.detail()).contains("image/png");
                 });
-        assertThat(fetcher.fetch(site.url("/notes.txt"))).isInstanceOf(FetchResult.Fetched.class);
+        assertThat(fetcher.fetch(site.url("/notes.txt"), Duration.ZERO)).isInstanceOf(FetchResult.Fetched.class);
     }
 
     @Test
     void shouldEndAMissingPageAsFailedButCallAFailingOrSlowHostUnavailable() {
-        assertThat(fetcher.fetch(site.url("/missing.html"))).isInstanceOfSatisfying(FetchResult.Failed.class,
+        assertThat(fetcher.fetch(site.url("/missing.html"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Failed.class,
                 failed -> assertThat(failed.reason()).contains("HTTP 404"));
-        assertThatThrownBy(() -> fetcher.fetch(site.url("/boom.html")))
+        assertThatThrownBy(() -> fetcher.fetch(site.url("/boom.html"), Duration.ZERO))
                 .isInstanceOf(DependencyUnavailableException.class).hasMessageContaining("HTTP 500");
-        assertThatThrownBy(() -> fetcher.fetch(site.url("/busy.html")))
+        assertThatThrownBy(() -> fetcher.fetch(site.url("/busy.html"), Duration.ZERO))
                 .isInstanceOfSatisfying(DependencyUnavailableException.class,
                         e -> assertThat(e.retryAfter()).contains(Duration.ofSeconds(7)));
-        assertThatThrownBy(() -> fetcher.fetch(site.url("/slow.html")))
+        assertThatThrownBy(() -> fetcher.fetch(site.url("/slow.html"), Duration.ZERO))
                 .isInstanceOf(DependencyUnavailableException.class).hasMessageContaining("did not answer");
     }
 
     @Test
     void shouldClampAHugeRetryAfterToAnHour() {
-        assertThatThrownBy(() -> fetcher.fetch(site.url("/retry-after-huge.html")))
+        assertThatThrownBy(() -> fetcher.fetch(site.url("/retry-after-huge.html"), Duration.ZERO))
                 .isInstanceOfSatisfying(DependencyUnavailableException.class,
                         e -> assertThat(e.retryAfter()).contains(OutsideTime.MAX_RETRY_AFTER));
     }
@@ -122,7 +122,7 @@ class PageFetcherTest {
             PageFetcher fresh = fetcher(Set.of("127.0.0.1"), Map.of("crawler.politeness.seconds", "0",
                     "crawler.timeout.seconds", "5"));
 
-            assertThat(fresh.fetch(endless.url("/index.html"))).isInstanceOf(FetchResult.Fetched.class);
+            assertThat(fresh.fetch(endless.url("/index.html"), Duration.ZERO)).isInstanceOf(FetchResult.Fetched.class);
         }
     }
 
@@ -130,10 +130,10 @@ class PageFetcherTest {
     void shouldRefuseLoopbackAndPrivateAddressesUnlessAllowedAlsoAfterARedirect() {
         PageFetcher careful = fetcher(Set.of(), Map.of("crawler.politeness.seconds", "0"));
 
-        assertThat(careful.fetch(site.url("/index.html"))).isInstanceOfSatisfying(FetchResult.Failed.class,
+        assertThat(careful.fetch(site.url("/index.html"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Failed.class,
                 failed -> assertThat(failed.reason()).contains("127.0.0.1, a loopback address")
                         .contains("BW_CRAWLER_ALLOWED_HOSTS"));
-        assertThat(fetcher.fetch(site.url("/to-private"))).isInstanceOfSatisfying(FetchResult.Failed.class,
+        assertThat(fetcher.fetch(site.url("/to-private"), Duration.ZERO)).isInstanceOfSatisfying(FetchResult.Failed.class,
                 failed -> assertThat(failed.reason()).contains("10.1.2.3, a private address"));
         assertThat(site.requests("/internal")).isZero();
     }
@@ -141,12 +141,13 @@ class PageFetcherTest {
     @Test
     void shouldWaitThePolitenessGapBetweenRequestsToOneHost() throws Exception {
         PageFetcher polite = fetcher(Set.of("127.0.0.1"), Map.of("crawler.politeness.seconds", "0.3"));
-        polite.fetch(site.url("/second.html"));
+        polite.fetch(site.url("/second.html"), Duration.ZERO);
 
         long start = System.nanoTime();
         for (String path : List.of("/notes.txt", "/second.html")) {
-            assertThat(polite.awaitTurn(site.url(path))).isEmpty();
-            polite.fetch(site.url(path));
+            PageFetcher.Turn turn = polite.awaitTurn(site.url(path));
+            assertThat(turn.later()).isEmpty();
+            polite.fetch(site.url(path), turn.gap());
         }
 
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(550));

@@ -115,6 +115,18 @@ public final class TestSite implements AutoCloseable {
         route("/robots.txt", exchange -> respond(exchange, 200, "text/plain", body));
     }
 
+    /** Serves {@code body} as {@code /robots.txt} from now on, each time {@code delay} after it was asked for. */
+    public void slowRobotsTxt(String body, java.time.Duration delay) {
+        route("/robots.txt", exchange -> {
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            respond(exchange, 200, "text/plain", body);
+        });
+    }
+
     /** Serves a {@code /robots.txt} that never ends (comment lines, sent until the reader hangs up). */
     public void endlessRobotsTxt() {
         route("/robots.txt", exchange -> {
