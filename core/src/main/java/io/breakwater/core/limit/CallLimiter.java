@@ -1,8 +1,9 @@
 package io.breakwater.core.limit;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Optional;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -10,6 +11,10 @@ import java.util.function.LongSupplier;
  * Bounds the calls in flight to one dependency by an {@link AdaptiveLimit}: a caller takes a {@link Permit} before
  * calling (waiting, in arrival order, while the limit is reached) and tells it how the call ended, which is what the
  * limit learns from. Thread-safe.
+ * <p>
+ * Arrival order is kept by a queue of waiters, to whom an ending call hands its permit directly, not by a fair lock:
+ * with hundreds of calls in flight, a fair lock hands itself from thread to thread, each waiting to be scheduled,
+ * and on two cores most of the worker's threads stood in that line instead of calling the dependency.
  */
 public final class CallLimiter {
 
@@ -19,9 +24,9 @@ public final class CallLimiter {
     private final String name;
     private final AdaptiveLimit limit;
     private final LongSupplier nanoTime;
-    /** Fair: a permit goes to the caller that has waited longest, not to one that just came. */
-    private final ReentrantLock lock = new ReentrantLock(true);
-    private final Condition freed = lock.newCondition();
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Callers waiting for a permit, longest first: a permit freed goes to them before anyone who comes later. */
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private int inFlight;
     /** The most calls in flight in this round trip and the one before: whether the limit is in use. */
     private int busiestThisRound;
@@ -86,23 +91,81 @@ public final class CallLimiter {
      * @throws InterruptedException if interrupted while waiting
      */
     public Optional<Permit> acquire(Duration maxWait) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
         long waitNanos = Math.max(0, maxWait.toNanos());
-        lock.lockInterruptibly();
+        Waiter waiter;
+        lock.lock();
         try {
-            while (inFlight >= limit.limit()) {
-                if (waitNanos <= 0) {
-                    return Optional.empty();
-                }
-                waitNanos = freed.awaitNanos(waitNanos);
+            if (waiters.isEmpty() && inFlight < limit.limit()) {
+                return Optional.of(take());
             }
-            inFlight++;
-            busiestThisRound = Math.max(busiestThisRound, inFlight);
-            if (inFlight < limit.limit()) {
-                freed.signal(); // the limit may have grown by more than one: pass the turn on
+            if (waitNanos == 0) {
+                return Optional.empty();
             }
-            return Optional.of(new Permit(nanoTime.getAsLong(), inFlight));
+            waiter = new Waiter(Thread.currentThread());
+            waiters.addLast(waiter);
         } finally {
             lock.unlock();
+        }
+        return Optional.ofNullable(await(waiter, waitNanos));
+    }
+
+    /** Waits for {@code waiter}'s permit; null if none came within {@code waitNanos} (real time, whatever the clock). */
+    private Permit await(Waiter waiter, long waitNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + waitNanos;
+        boolean interrupted = false;
+        while (waiter.permit == null) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.interrupted()) {
+                interrupted = left > 0;
+                break;
+            }
+            LockSupport.parkNanos(this, left);
+        }
+        lock.lock();
+        try {
+            if (waiter.permit == null) {
+                waiters.remove(waiter);
+                if (interrupted) {
+                    throw new InterruptedException();
+                }
+                return null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (interrupted) {
+            // The permit came as the caller was interrupted: it goes back unused.
+            waiter.permit.ignored();
+            throw new InterruptedException();
+        }
+        return waiter.permit;
+    }
+
+    /** A permit for one more call in flight; the lock is held. */
+    private Permit take() {
+        inFlight++;
+        busiestThisRound = Math.max(busiestThisRound, inFlight);
+        return new Permit(nanoTime.getAsLong(), inFlight);
+    }
+
+    /** Hands permits to the longest waiting callers while the limit allows; the lock is held. */
+    private void handOut() {
+        while (!waiters.isEmpty() && inFlight < limit.limit()) {
+            Waiter waiter = waiters.removeFirst();
+            waiter.permit = take();
+            LockSupport.unpark(waiter.thread);
+        }
+    }
+
+    private static final class Waiter {
+        private final Thread thread;
+        private volatile Permit permit;
+
+        Waiter(Thread thread) {
+            this.thread = thread;
         }
     }
 
@@ -173,9 +236,7 @@ public final class CallLimiter {
                     case TIMED_OUT -> limit.timedOut(inFlightAtStart, now);
                     case IGNORED -> { }
                 }
-                if (inFlight < limit.limit()) {
-                    freed.signal();
-                }
+                handOut();
             } finally {
                 lock.unlock();
             }
